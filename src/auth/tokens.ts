@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { VigilError } from '../errors.js';
+import { ScopeSet } from './scopes.js';
+import { SIGNING_ALG, type SigningKeys } from './signing-keys.js';
+
+/** Who is calling, as proven by a verified access token. */
+export interface Principal {
+  readonly kind: 'client';
+  readonly clientId: string;
+  readonly scopes: ScopeSet;
+  readonly tokenId: string;
+  /** Expiry of the token, in seconds since the epoch. */
+  readonly expiresAt: number;
+}
+
+export interface TokenServiceOptions {
+  readonly keys: SigningKeys;
+  /** `iss` of every token: the server's public origin. */
+  readonly issuer: string;
+  /** `aud` of every token: the FHIR base URL. */
+  readonly audience: string;
+  readonly ttlSeconds: number;
+  readonly now?: () => Date;
+}
+
+export interface IssuedToken {
+  readonly access_token: string;
+  readonly token_type: 'Bearer';
+  readonly expires_in: number;
+  readonly scope: string;
+}
+
+/** Verified tokens are remembered until they expire, so each is checked by signature only once. */
+const CACHE_LIMIT = 10_000;
+
+function unauthenticated(cause?: unknown): VigilError {
+  // One message for every failure: never tell a caller which check its token failed.
+  return new VigilError('ERR_UNAUTHENTICATED', 'The access token is missing, invalid or expired', { cause });
+}
+
+/** Issues and verifies JWT access tokens (RFC 9068 `at+jwt`, EdDSA). */
+export class TokenService {
+  readonly #o: TokenServiceOptions;
+  readonly #now: () => Date;
+  #jwks: ReturnType<typeof createLocalJWKSet>;
+  readonly #verified = new Map<string, Principal>();
+
+  constructor(options: TokenServiceOptions) {
+    this.#o = options;
+    this.#now = options.now ?? (() => new Date());
+    this.#jwks = createLocalJWKSet(options.keys.jwks());
+  }
+
+  async issue(clientId: string, scopes: ScopeSet): Promise<IssuedToken> {
+    const key = this.#o.keys.current;
+    const nowSeconds = Math.floor(this.#now().getTime() / 1000);
+    const scope = scopes.toString();
+    const token = await new SignJWT({ scope, client_id: clientId })
+      .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: 'at+jwt' })
+      .setIssuer(this.#o.issuer)
+      .setAudience(this.#o.audience)
+      .setSubject(clientId)
+      .setJti(randomUUID())
+      .setIssuedAt(nowSeconds)
+      .setExpirationTime(nowSeconds + this.#o.ttlSeconds)
+      .sign(key.privateKey);
+    return { access_token: token, token_type: 'Bearer', expires_in: this.#o.ttlSeconds, scope };
+  }
+
+  /** Verifies a bearer token: signature (EdDSA only), `typ`, issuer, audience, expiry. */
+  async verify(token: string): Promise<Principal> {
+    const nowSeconds = Math.floor(this.#now().getTime() / 1000);
+    const cached = this.#verified.get(token);
+    if (cached !== undefined) {
+      if (cached.expiresAt > nowSeconds) return cached;
+      this.#verified.delete(token);
+      throw unauthenticated();
+    }
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.#jwks, {
+        algorithms: [SIGNING_ALG],
+        issuer: this.#o.issuer,
+        audience: this.#o.audience,
+        typ: 'at+jwt',
+        requiredClaims: ['exp', 'iat', 'jti', 'sub'],
+        currentDate: this.#now(),
+        clockTolerance: 0,
+      }));
+    } catch (err) {
+      throw unauthenticated(err);
+    }
+    const { sub, jti, exp, scope } = payload;
+    if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number' || typeof scope !== 'string') throw unauthenticated();
+    // A token that claims to outlive the configured lifetime was not made by this server's rules.
+    if (typeof payload.iat !== 'number' || exp - payload.iat > this.#o.ttlSeconds) throw unauthenticated();
+    const principal: Principal = { kind: 'client', clientId: sub, scopes: ScopeSet.parse(scope), tokenId: jti, expiresAt: exp };
+    this.#remember(token, principal, nowSeconds);
+    return principal;
+  }
+
+  /** Picks up signing keys added since start (e.g. by `vigil keys rotate --signing`). */
+  reloadKeys(): void {
+    this.#jwks = createLocalJWKSet(this.#o.keys.jwks());
+  }
+
+  #remember(token: string, principal: Principal, nowSeconds: number): void {
+    if (this.#verified.size >= CACHE_LIMIT) {
+      for (const [t, p] of this.#verified) if (p.expiresAt <= nowSeconds) this.#verified.delete(t);
+      if (this.#verified.size >= CACHE_LIMIT) this.#verified.clear();
+    }
+    this.#verified.set(token, principal);
+  }
+}

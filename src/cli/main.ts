@@ -1,0 +1,24 @@
+import { Command, CommanderError } from 'commander';
+import { isVigilError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { serveCommand } from './serve.js';
+import { keysCommand } from './keys.js';
+
+const program = new Command('vigil')
+  .description('Vigil: a FHIR R4 server with security built into every layer')
+  .version(VERSION)
+  .showHelpAfterError()
+  .exitOverride();
+
+serveCommand(program);
+keysCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  // Known errors print their message (written to hold no health data); anything else only its kind.
+  if (isVigilError(err)) console.error(`vigil: ${err.message}`);
+  else console.error(`vigil: unexpected ${(err as Error)?.name ?? 'error'}; see the server log`);
+  process.exit(isVigilError(err) && err.code === 'ERR_CONFIG' ? 2 : 1);
+}

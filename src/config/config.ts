@@ -1,0 +1,155 @@
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { VigilError } from '../errors.js';
+
+/** The validated, frozen configuration of one Vigil process. */
+export interface Config {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  /** Origin clients use to reach this server, e.g. `https://fhir.example.org`; tokens' `iss`. */
+  readonly publicUrl: string;
+  /** FHIR base URL: `publicUrl + '/fhir'`; tokens' `aud`. */
+  readonly fhirBaseUrl: string;
+  readonly masterKey: Buffer | undefined;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  readonly behindTlsProxy: boolean;
+  readonly bodyLimit: number;
+  readonly jsonDepthLimit: number;
+  readonly tokenTtlSeconds: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly tenant: string;
+}
+
+/** Every environment variable Vigil reads; any other `VIGIL_*` variable refuses to start. */
+export const ENV_KEYS = [
+  'VIGIL_DATA_DIR',
+  'VIGIL_HOST',
+  'VIGIL_PORT',
+  'VIGIL_PUBLIC_URL',
+  'VIGIL_MASTER_KEY',
+  'VIGIL_TLS_CERT',
+  'VIGIL_TLS_KEY',
+  'VIGIL_BEHIND_TLS_PROXY',
+  'VIGIL_BODY_LIMIT',
+  'VIGIL_JSON_DEPTH',
+  'VIGIL_TOKEN_TTL',
+  'VIGIL_LOG_LEVEL',
+] as const;
+
+type EnvKey = (typeof ENV_KEYS)[number];
+
+/** Values given on the command line; they win over the environment. */
+export interface ConfigOverrides {
+  dataDir?: string;
+  host?: string;
+  port?: number;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+/**
+ * Reads and checks the configuration. Every problem is reported at once in one ERR_CONFIG error.
+ *
+ * @example
+ * const config = loadConfig(process.env, { dataDir: './vigil-data' });
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
+  const problems: string[] = [];
+  const known = new Set<string>(ENV_KEYS);
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('VIGIL_') && !known.has(key)) problems.push(`${key} is not a known setting`);
+  }
+  const get = (key: EnvKey): string | undefined => {
+    const value = env[key];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const int = (key: EnvKey, fallback: number, min: number, max: number): number => {
+    const raw = get(key);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${key} must be an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (key: EnvKey): boolean => {
+    const raw = get(key);
+    if (raw === undefined) return false;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    problems.push(`${key} must be true or false`);
+    return false;
+  };
+
+  const dataDir = resolve(overrides.dataDir ?? get('VIGIL_DATA_DIR') ?? './vigil-data');
+  const host = overrides.host ?? get('VIGIL_HOST') ?? '127.0.0.1';
+  const port = overrides.port ?? int('VIGIL_PORT', 8080, 0, 65535);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push('the port must be an integer from 0 to 65535');
+
+  let masterKey: Buffer | undefined;
+  const rawKey = get('VIGIL_MASTER_KEY');
+  if (rawKey !== undefined) {
+    // Never echo the value: it is the key to every record.
+    const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(rawKey) ? Buffer.from(rawKey, 'base64') : Buffer.alloc(0);
+    if (decoded.length !== 32) problems.push('VIGIL_MASTER_KEY must be 32 random bytes in base64');
+    else masterKey = decoded;
+  }
+
+  const tlsCert = get('VIGIL_TLS_CERT');
+  const tlsKey = get('VIGIL_TLS_KEY');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) problems.push('VIGIL_TLS_CERT and VIGIL_TLS_KEY must be set together');
+  const tls = tlsCert !== undefined && tlsKey !== undefined;
+  const behindTlsProxy = bool('VIGIL_BEHIND_TLS_PROXY');
+  // Plain HTTP leaves tokens and records readable on the wire, so it stays on this machine.
+  if (!tls && !behindTlsProxy && !isLoopbackHost(host)) {
+    problems.push(`host ${host} is not loopback: set VIGIL_TLS_CERT and VIGIL_TLS_KEY, or VIGIL_BEHIND_TLS_PROXY=true when a proxy terminates TLS`);
+  }
+
+  const level = get('VIGIL_LOG_LEVEL') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) problems.push(`VIGIL_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  let publicUrl = get('VIGIL_PUBLIC_URL');
+  if (publicUrl !== undefined) {
+    try {
+      const u = new URL(publicUrl);
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('protocol');
+      if (u.search !== '' || u.hash !== '') throw new Error('query');
+      publicUrl = u.href.replace(/\/+$/, '');
+    } catch {
+      problems.push('VIGIL_PUBLIC_URL must be an http(s) URL without query or fragment');
+    }
+  } else {
+    const shownHost = isIP(host) === 6 ? `[${host}]` : host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    publicUrl = `${tls || behindTlsProxy ? 'https' : 'http'}://${shownHost}:${port}`;
+  }
+
+  const config: Config = {
+    dataDir,
+    host,
+    port,
+    publicUrl: publicUrl ?? '',
+    fhirBaseUrl: `${publicUrl ?? ''}/fhir`,
+    masterKey,
+    tlsCert: tlsCert === undefined ? undefined : resolve(tlsCert),
+    tlsKey: tlsKey === undefined ? undefined : resolve(tlsKey),
+    behindTlsProxy,
+    bodyLimit: int('VIGIL_BODY_LIMIT', 16 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    jsonDepthLimit: int('VIGIL_JSON_DEPTH', 64, 8, 512),
+    tokenTtlSeconds: int('VIGIL_TOKEN_TTL', 300, 30, 3600),
+    logLevel: level as Config['logLevel'],
+    tenant: 'default',
+  };
+  if (problems.length > 0) {
+    throw new VigilError('ERR_CONFIG', `Vigil cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+  return Object.freeze(config);
+}

@@ -1,0 +1,199 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { VigilError } from '../errors.js';
+import { keyVersionOf, resourceContext, type Keyring } from '../crypto/index.js';
+import type { HistoryQuery, Store, VersionRow } from '../store/index.js';
+import { isKnownResourceType } from './definitions.js';
+import { isValidId, newId } from './ids.js';
+import { validate } from './validate.js';
+
+/** One stored version, decrypted. `json` is the exact stored text, ready to send. */
+export interface ResourceVersion {
+  readonly type: string;
+  readonly id: string;
+  readonly versionId: number;
+  readonly lastUpdated: string;
+  readonly json: string;
+}
+
+/** One history entry: a version, or the deletion that ended one. */
+export interface HistoryEntry {
+  readonly type: string;
+  readonly id: string;
+  readonly versionId: number;
+  readonly lastUpdated: string;
+  readonly deleted: boolean;
+  /** Absent for deletions. */
+  readonly json?: string;
+  readonly seq: number;
+}
+
+export interface RepositoryOptions {
+  readonly store: Store;
+  readonly keyring: Keyring;
+  readonly tenant: string;
+  readonly now?: () => Date;
+  readonly newId?: () => string;
+}
+
+export interface WriteResult {
+  readonly version: ResourceVersion;
+  /** True when the write brought the resource into existence (create, update-as-create, resurrection). */
+  readonly created: boolean;
+}
+
+function assertType(type: string): void {
+  if (!isKnownResourceType(type)) throw new VigilError('ERR_UNKNOWN_TYPE', 'The resource type is not known');
+}
+
+function assertId(id: string): void {
+  if (!isValidId(id)) throw new VigilError('ERR_BAD_REQUEST', 'The id does not match the FHIR id grammar');
+}
+
+function asResource(body: unknown, type: string): Resource {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new VigilError('ERR_BAD_REQUEST', 'The request body must be a FHIR resource');
+  }
+  const resourceType = (body as { resourceType?: unknown }).resourceType;
+  if (resourceType !== type) throw new VigilError('ERR_BAD_REQUEST', 'The resourceType in the body does not match the URL');
+  return body as Resource;
+}
+
+/** Puts server-owned fields first and in place: id, meta.versionId, meta.lastUpdated. */
+function stamp(resource: Resource, id: string, versionId: number, lastUpdated: string): Resource {
+  const { resourceType, id: _ignored, meta, ...rest } = resource as Resource & { meta?: Record<string, unknown> };
+  const { versionId: _v, lastUpdated: _l, ...keptMeta } = meta ?? {};
+  return { resourceType, id, meta: { ...keptMeta, versionId: String(versionId), lastUpdated }, ...rest } as Resource;
+}
+
+/**
+ * FHIR create/read/update/delete/history over the store. Every write is validated against the R4
+ * definitions and sealed (AES-256-GCM, bound to tenant, type, id and version) before it is stored.
+ */
+export class Repository {
+  readonly #store: Store;
+  readonly #keyring: Keyring;
+  readonly #tenant: string;
+  readonly #now: () => Date;
+  readonly #newId: () => string;
+
+  constructor(options: RepositoryOptions) {
+    this.#store = options.store;
+    this.#keyring = options.keyring;
+    this.#tenant = options.tenant;
+    this.#now = options.now ?? (() => new Date());
+    this.#newId = options.newId ?? newId;
+  }
+
+  /** Creates a resource with a server-assigned id; any id in the body is ignored, as the spec says. */
+  async create(type: string, body: unknown): Promise<WriteResult> {
+    assertType(type);
+    const resource = asResource(body, type);
+    const id = this.#newId();
+    validate(stamp(resource, id, 1, this.#now().toISOString()));
+    return this.#write(type, id, resource, { mustNotExist: true });
+  }
+
+  /**
+   * Updates a resource, or creates it with the client's id when it does not exist (unless
+   * `allowCreate` is false: then that case is ERR_SCOPE).
+   */
+  async update(type: string, id: string, body: unknown, opts: { ifMatch?: number; allowCreate?: boolean } = {}): Promise<WriteResult> {
+    assertType(type);
+    assertId(id);
+    const resource = asResource(body, type);
+    if (resource.id !== id) throw new VigilError('ERR_BAD_REQUEST', 'The id in the body must match the id in the URL');
+    validate(stamp(resource, id, 1, this.#now().toISOString()));
+    return this.#write(type, id, resource, opts);
+  }
+
+  /** Deletes a resource by writing a tombstone version. Returns false when it was already deleted. */
+  async delete(type: string, id: string, ifMatch?: number): Promise<boolean> {
+    assertType(type);
+    assertId(id);
+    return this.#store.tx(async (tx) => {
+      const current = await tx.current(this.#tenant, type, id);
+      if (current === undefined) throw new VigilError('ERR_NOT_FOUND');
+      if (ifMatch !== undefined && current.versionId !== ifMatch) throw new VigilError('ERR_VERSION_CONFLICT');
+      if (current.deleted) return false;
+      await tx.append({
+        tenant: this.#tenant,
+        type,
+        id,
+        versionId: current.versionId + 1,
+        lastUpdated: this.#nextTime(current.lastUpdated),
+        deleted: true,
+        keyVersion: null,
+        box: null,
+      });
+      return true;
+    });
+  }
+
+  async read(type: string, id: string): Promise<ResourceVersion> {
+    assertType(type);
+    assertId(id);
+    return this.#open(await this.#store.readCurrent(this.#tenant, type, id));
+  }
+
+  async vread(type: string, id: string, versionId: number): Promise<ResourceVersion> {
+    assertType(type);
+    assertId(id);
+    return this.#open(await this.#store.readVersion(this.#tenant, type, id, versionId));
+  }
+
+  /**
+   * Versions newest first; `total` counts every matching version, and `nextBeforeSeq` is where
+   * the next page starts when there is one.
+   */
+  async history(query: Omit<HistoryQuery, 'tenant'>): Promise<{ entries: HistoryEntry[]; total: number; nextBeforeSeq?: number }> {
+    if (query.type !== undefined) assertType(query.type);
+    if (query.id !== undefined) assertId(query.id);
+    // One row more than asked tells whether another page exists.
+    const page = await this.#store.history({ ...query, tenant: this.#tenant, count: query.count + 1 });
+    const rows = page.rows.slice(0, query.count);
+    const entries: HistoryEntry[] = [];
+    for (const row of rows) {
+      const base = { type: row.type, id: row.id, versionId: row.versionId, lastUpdated: row.lastUpdated, deleted: row.deleted, seq: row.seq };
+      entries.push(row.deleted ? base : { ...base, json: await this.#decrypt(row) });
+    }
+    const last = rows[rows.length - 1];
+    return page.rows.length > query.count && last !== undefined ? { entries, total: page.total, nextBeforeSeq: last.seq } : { entries, total: page.total };
+  }
+
+  async #write(type: string, id: string, resource: Resource, opts: { ifMatch?: number; mustNotExist?: boolean; allowCreate?: boolean }): Promise<WriteResult> {
+    return this.#store.tx(async (tx) => {
+      const current = await tx.current(this.#tenant, type, id);
+      if (opts.allowCreate === false && (current === undefined || current.deleted)) {
+        throw new VigilError('ERR_SCOPE', 'The access token does not grant creating this resource');
+      }
+      if (opts.mustNotExist === true && current !== undefined) throw new VigilError('ERR_CONFLICT', 'A resource with this id already exists');
+      if (opts.ifMatch !== undefined && current?.versionId !== opts.ifMatch) throw new VigilError('ERR_VERSION_CONFLICT');
+      const versionId = (current?.versionId ?? 0) + 1;
+      const lastUpdated = this.#nextTime(current?.lastUpdated);
+      const json = JSON.stringify(stamp(resource, id, versionId, lastUpdated));
+      const box = this.#keyring.encrypt(Buffer.from(json), resourceContext(this.#tenant, type, id, versionId));
+      await tx.append({ tenant: this.#tenant, type, id, versionId, lastUpdated, deleted: false, keyVersion: keyVersionOf(box), box });
+      return { version: { type, id, versionId, lastUpdated, json }, created: current === undefined || current.deleted };
+    });
+  }
+
+  /** lastUpdated never goes backwards for one resource, even if the clock does. */
+  #nextTime(previous: string | undefined): string {
+    const now = this.#now();
+    if (previous !== undefined && now.toISOString() <= previous) return new Date(Date.parse(previous) + 1).toISOString();
+    return now.toISOString();
+  }
+
+  async #open(row: VersionRow | undefined): Promise<ResourceVersion> {
+    if (row === undefined) throw new VigilError('ERR_NOT_FOUND');
+    if (row.deleted) throw new VigilError('ERR_GONE');
+    return { type: row.type, id: row.id, versionId: row.versionId, lastUpdated: row.lastUpdated, json: await this.#decrypt(row) };
+  }
+
+  async #decrypt(row: VersionRow): Promise<string> {
+    if (row.box === null) throw new VigilError('ERR_INTEGRITY');
+    // A version sealed by a key added in another process (keys rotate/rewrap) is loaded on demand.
+    if (!this.#keyring.has(keyVersionOf(row.box))) await this.#keyring.refresh();
+    return this.#keyring.decrypt(row.box, resourceContext(row.tenant, row.type, row.id, row.versionId)).toString('utf8');
+  }
+}

@@ -1,0 +1,195 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { VERSION } from '../version.js';
+import { VigilError } from '../errors.js';
+import type { Vigil } from '../runtime/index.js';
+import { capabilityStatement, historyBundle, isKnownResourceType, isValidId, parseVersionId } from '../fhir/index.js';
+import { FHIR_JSON, authenticate, checkFormat, ifMatchVersion, requireScope, sendWritten, versionHeaders } from './fhir-request.js';
+
+interface TypeParams {
+  type: string;
+}
+interface InstanceParams extends TypeParams {
+  id: string;
+}
+interface VersionParams extends InstanceParams {
+  vid: string;
+}
+
+const DEFAULT_COUNT = 50;
+const MAX_COUNT = 1000;
+const HISTORY_PARAMS = new Set(['_count', '_since', '_cursor', '_format', '_pretty']);
+
+function knownType(type: string): string {
+  if (!isKnownResourceType(type)) throw new VigilError('ERR_UNKNOWN_TYPE', 'The resource type is not known');
+  return type;
+}
+
+function validId(id: string): string {
+  if (!isValidId(id)) throw new VigilError('ERR_NOT_FOUND');
+  return id;
+}
+
+/** A FHIR instant or dateTime with a time zone, as an ISO instant in UTC. */
+function parseSince(raw: unknown): string {
+  if (typeof raw !== 'string' || !/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(raw)) {
+    throw new VigilError('ERR_BAD_REQUEST', '_since must be a FHIR instant, such as 2024-01-31T12:00:00Z');
+  }
+  const t = Date.parse(raw.length === 10 ? `${raw}T00:00:00Z` : raw);
+  if (Number.isNaN(t)) throw new VigilError('ERR_BAD_REQUEST', '_since must be a FHIR instant, such as 2024-01-31T12:00:00Z');
+  return new Date(t).toISOString();
+}
+
+function parseCount(raw: unknown): number {
+  if (raw === undefined) return DEFAULT_COUNT;
+  if (typeof raw !== 'string' || !/^[0-9]{1,6}$/.test(raw)) throw new VigilError('ERR_BAD_REQUEST', '_count must be a non-negative integer');
+  return Math.min(Number(raw), MAX_COUNT);
+}
+
+/** The FHIR REST API: CRUD, vread, history (instance, type, system), metadata. */
+export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
+  const base = vigil.config.fhirBaseUrl;
+  const { repository, cursors } = vigil;
+  const metadata = JSON.stringify(
+    capabilityStatement({ fhirBaseUrl: base, tokenUrl: `${vigil.config.publicUrl}/oauth2/token`, version: VERSION, date: new Date().toISOString() }),
+  );
+
+  // Every /fhir route but /fhir/metadata needs a valid token; this runs before any handler.
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/fhir') || request.routeOptions.url === undefined) return;
+    if (request.routeOptions.url === '/fhir/metadata') return;
+    await authenticate(request, vigil.tokens);
+  });
+
+  app.get('/fhir/metadata', async (request, reply) => {
+    checkFormat(request);
+    return reply.header('content-type', FHIR_JSON).send(metadata);
+  });
+
+  app.post<{ Params: TypeParams }>('/fhir/:type', async (request, reply) => {
+    checkFormat(request);
+    const type = knownType(request.params.type);
+    requireScope(principal(request), type, 'c');
+    const { version } = await repository.create(type, request.body);
+    return sendWritten(request, reply, 201, version, `${base}/${type}/${version.id}/_history/${version.versionId}`);
+  });
+
+  app.get<{ Params: InstanceParams }>('/fhir/:type/:id', async (request, reply) => {
+    checkFormat(request);
+    const type = knownType(request.params.type);
+    requireScope(principal(request), type, 'r');
+    const version = await repository.read(type, validId(request.params.id));
+    return versionHeaders(reply, version).header('content-type', FHIR_JSON).send(version.json);
+  });
+
+  app.get<{ Params: VersionParams }>('/fhir/:type/:id/_history/:vid', async (request, reply) => {
+    checkFormat(request);
+    const type = knownType(request.params.type);
+    requireScope(principal(request), type, 'r');
+    const vid = parseVersionId(request.params.vid);
+    if (vid === undefined) throw new VigilError('ERR_NOT_FOUND');
+    const version = await repository.vread(type, validId(request.params.id), vid);
+    return versionHeaders(reply, version).header('content-type', FHIR_JSON).send(version.json);
+  });
+
+  app.put<{ Params: InstanceParams }>('/fhir/:type/:id', async (request, reply) => {
+    checkFormat(request);
+    const type = knownType(request.params.type);
+    const who = principal(request);
+    requireScope(who, type, 'u');
+    const id = request.params.id;
+    if (!isValidId(id)) throw new VigilError('ERR_BAD_REQUEST', 'The id does not match the FHIR id grammar');
+    const ifMatch = ifMatchVersion(request);
+    const { version, created } = await repository.update(type, id, request.body, {
+      ...(ifMatch === undefined ? {} : { ifMatch }),
+      allowCreate: who.scopes.allows('system', type, 'c'),
+    });
+    return sendWritten(request, reply, created ? 201 : 200, version, `${base}/${type}/${id}/_history/${version.versionId}`);
+  });
+
+  app.delete<{ Params: InstanceParams }>('/fhir/:type/:id', async (request, reply) => {
+    checkFormat(request);
+    const type = knownType(request.params.type);
+    requireScope(principal(request), type, 'd');
+    await repository.delete(type, validId(request.params.id), ifMatchVersion(request));
+    return reply.code(204).send();
+  });
+
+  const history = async (request: FastifyRequest, reply: FastifyReply, type?: string, id?: string): Promise<FastifyReply> => {
+    checkFormat(request);
+    const query = request.query as Record<string, unknown>;
+    for (const key of Object.keys(query)) {
+      if (!HISTORY_PARAMS.has(key)) throw new VigilError('ERR_BAD_REQUEST', 'A history parameter is not supported');
+    }
+    const path = [type, id].filter((p) => p !== undefined).join('/');
+    let since: string | undefined;
+    let count: number;
+    let beforeSeq: number | undefined;
+    if (query['_cursor'] !== undefined) {
+      // A cursor carries its own query; it is signed, and only valid for the address that made it.
+      const c = cursors.verify(String(query['_cursor']));
+      if (c['k'] !== 'history' || c['p'] !== path || typeof c['b'] !== 'number' || typeof c['c'] !== 'number') {
+        throw new VigilError('ERR_BAD_REQUEST', 'The paging cursor is not valid');
+      }
+      beforeSeq = c['b'];
+      count = c['c'];
+      since = typeof c['s'] === 'string' ? c['s'] : undefined;
+    } else {
+      count = parseCount(query['_count']);
+      since = query['_since'] === undefined ? undefined : parseSince(query['_since']);
+    }
+    const page = await repository.history({
+      ...(type === undefined ? {} : { type }),
+      ...(id === undefined ? {} : { id }),
+      ...(since === undefined ? {} : { since }),
+      ...(beforeSeq === undefined ? {} : { beforeSeq }),
+      count,
+    });
+    const prefix = path === '' ? base : `${base}/${path}`;
+    const nextUrl =
+      page.nextBeforeSeq === undefined
+        ? undefined
+        : `${prefix}/_history?_cursor=${cursors.sign({ k: 'history', p: path, b: page.nextBeforeSeq, c: count, ...(since === undefined ? {} : { s: since }) })}`;
+    const bundle = historyBundle({
+      fhirBaseUrl: base,
+      selfUrl: `${vigil.config.publicUrl}${request.url}`,
+      ...(nextUrl === undefined ? {} : { nextUrl }),
+      total: page.total,
+      entries: page.entries,
+    });
+    return reply.header('content-type', FHIR_JSON).send(JSON.stringify(bundle));
+  };
+
+  app.get<{ Params: InstanceParams }>('/fhir/:type/:id/_history', async (request, reply) => {
+    const type = knownType(request.params.type);
+    requireScope(principal(request), type, 'r');
+    return history(request, reply, type, validId(request.params.id));
+  });
+
+  app.get<{ Params: TypeParams }>('/fhir/:type/_history', async (request, reply) => {
+    const type = knownType(request.params.type);
+    requireScope(principal(request), type, 'r', 's');
+    return history(request, reply, type);
+  });
+
+  app.get('/fhir/_history', async (request, reply) => {
+    // System history discloses every type, so only an all-types scope may read it.
+    requireScope(principal(request), '*', 'r', 's');
+    return history(request, reply);
+  });
+
+  const notYet = async (): Promise<never> => {
+    throw new VigilError('ERR_NOT_SUPPORTED', 'This interaction is not supported yet');
+  };
+  app.get<{ Params: TypeParams }>('/fhir/:type', async (request) => {
+    knownType(request.params.type);
+    return notYet();
+  });
+  app.post('/fhir', notYet);
+  app.patch('/fhir/:type/:id', notYet);
+}
+
+function principal(request: FastifyRequest): NonNullable<FastifyRequest['principal']> {
+  // The onRequest hook has authenticated every route that reaches a handler.
+  if (request.principal === undefined) throw new VigilError('ERR_UNAUTHENTICATED');
+  return request.principal;
+}

@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify';
+import { clientCredentialsGrant } from '../auth/index.js';
+import { OAuthError } from '../errors.js';
+import type { Vigil } from '../runtime/index.js';
+
+/** The OAuth 2.0 token endpoint and the public keys that verify its tokens. */
+export function registerOAuthRoutes(app: FastifyInstance, vigil: Vigil): void {
+  app.post('/oauth2/token', async (request, reply) => {
+    if (typeof request.body !== 'object' || request.body === null) {
+      throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded');
+    }
+    const issued = await clientCredentialsGrant(vigil.store, vigil.tokens, {
+      authorization: request.headers.authorization,
+      form: request.body as Record<string, string>,
+    });
+    return reply.header('pragma', 'no-cache').header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(issued));
+  });
+
+  app.get('/.well-known/jwks.json', async (_request, reply) => {
+    // Public keys only; the response may be cached briefly by verifiers.
+    return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(vigil.signingKeys.jwks()));
+  });
+
+  app.get('/healthz', async (_request, reply) => reply.header('content-type', 'application/json; charset=utf-8').send('{"status":"ok"}'));
+}

@@ -1,0 +1,2 @@
+export { openVigil } from './open.js';
+export type { Vigil, OpenOptions } from './open.js';

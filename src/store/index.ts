@@ -1,0 +1,14 @@
+import { join } from 'node:path';
+import { SqliteStore } from './sqlite/sqlite-store.js';
+import type { Store } from './types.js';
+
+export type * from './types.js';
+export { SqliteStore } from './sqlite/sqlite-store.js';
+
+/** The SQLite database file inside a data directory. */
+export const SQLITE_FILE = 'vigil.db';
+
+/** Opens the store of a data directory (embedded SQLite). */
+export function openStore(dataDir: string): Store {
+  return new SqliteStore(join(dataDir, SQLITE_FILE));
+}

@@ -1,0 +1,69 @@
+/**
+ * The SQLite schema. Resource content lives only in `resource_versions.box`, sealed; the other
+ * columns hold ids, version numbers and times, never names or identifiers.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS data_keys (
+  version INTEGER PRIMARY KEY,
+  wrapped BLOB NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS signing_keys (
+  kid TEXT PRIMARY KEY,
+  alg TEXT NOT NULL,
+  public_jwk TEXT NOT NULL,
+  private_box BLOB NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS oauth_clients (
+  client_id TEXT PRIMARY KEY,
+  secret_hash TEXT NOT NULL,
+  name TEXT NOT NULL,
+  scopes TEXT NOT NULL,
+  roles TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS resource_versions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant TEXT NOT NULL,
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version_id INTEGER NOT NULL,
+  last_updated TEXT NOT NULL,
+  deleted INTEGER NOT NULL,
+  key_version INTEGER,
+  box BLOB,
+  UNIQUE (tenant, type, id, version_id)
+);
+CREATE INDEX IF NOT EXISTS resource_versions_type ON resource_versions (tenant, type, seq);
+CREATE INDEX IF NOT EXISTS resource_versions_key ON resource_versions (key_version, seq);
+
+CREATE TABLE IF NOT EXISTS resource_current (
+  tenant TEXT NOT NULL,
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  last_updated TEXT NOT NULL,
+  PRIMARY KEY (tenant, type, id)
+) WITHOUT ROWID;
+
+-- Versions are immutable: only re-encryption (box, key_version) may touch a stored row.
+CREATE TRIGGER IF NOT EXISTS resource_versions_no_delete BEFORE DELETE ON resource_versions
+BEGIN SELECT RAISE(ABORT, 'resource versions are immutable'); END;
+CREATE TRIGGER IF NOT EXISTS resource_versions_no_update
+BEFORE UPDATE OF seq, tenant, type, id, version_id, last_updated, deleted ON resource_versions
+BEGIN SELECT RAISE(ABORT, 'resource versions are immutable'); END;
+`;

@@ -1,0 +1,272 @@
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { VigilError } from '../../errors.js';
+import type { WrappedDataKey } from '../../crypto/index.js';
+import type {
+  CurrentRow,
+  HistoryPage,
+  HistoryQuery,
+  NewVersionRow,
+  OAuthClientRow,
+  RewrapCandidate,
+  SigningKeyRow,
+  Store,
+  StoreTx,
+  VersionRow,
+} from '../types.js';
+import { SCHEMA, SCHEMA_VERSION } from './schema.js';
+
+interface RawVersion {
+  seq: number;
+  tenant: string;
+  type: string;
+  id: string;
+  version_id: number;
+  last_updated: string;
+  deleted: number;
+  key_version: number | null;
+  box: Buffer | null;
+}
+
+const VERSION_COLUMNS = 'seq, tenant, type, id, version_id, last_updated, deleted, key_version, box';
+
+function toVersion(r: RawVersion): VersionRow {
+  return {
+    seq: r.seq,
+    tenant: r.tenant,
+    type: r.type,
+    id: r.id,
+    versionId: r.version_id,
+    lastUpdated: r.last_updated,
+    deleted: r.deleted === 1,
+    keyVersion: r.key_version,
+    box: r.box,
+  };
+}
+
+function connect(path: string): Db {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode survives a process crash; a power cut may lose the last commits (docs/operations.md).
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 10000');
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+/**
+ * The embedded SQLite backend (better-sqlite3). One writer connection, serialised by a queue so
+ * transactions never interleave, and one reader connection that only ever sees committed data.
+ * Other processes (the CLI while the server runs) share the file through WAL and busy_timeout.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly #writer: Db;
+  readonly #reader: Db;
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #s: Record<string, Statement>;
+
+  constructor(path: string) {
+    this.#writer = connect(path);
+    this.#writer.exec(SCHEMA);
+    const found = this.#writer.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as { value: string } | undefined;
+    if (found === undefined) this.#writer.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+    else if (Number(found.value) > SCHEMA_VERSION) throw new VigilError('ERR_CONFIG', 'The data directory was written by a newer Vigil');
+    this.#reader = connect(path);
+    const w = this.#writer;
+    const r = this.#reader;
+    this.#s = {
+      current: w.prepare('SELECT version_id, deleted, last_updated FROM resource_current WHERE tenant = ? AND type = ? AND id = ?'),
+      insertVersion: w.prepare(
+        'INSERT INTO resource_versions (tenant, type, id, version_id, last_updated, deleted, key_version, box) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      upsertCurrent: w.prepare(
+        `INSERT INTO resource_current (tenant, type, id, version_id, seq, deleted, last_updated) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, type, id) DO UPDATE SET version_id = excluded.version_id, seq = excluded.seq,
+           deleted = excluded.deleted, last_updated = excluded.last_updated`,
+      ),
+      readCurrent: r.prepare(
+        `SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE seq = (SELECT seq FROM resource_current WHERE tenant = ? AND type = ? AND id = ?)`,
+      ),
+      readVersion: r.prepare(`SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE tenant = ? AND type = ? AND id = ? AND version_id = ?`),
+      listDataKeys: r.prepare('SELECT version, wrapped, created_at FROM data_keys ORDER BY version'),
+      maxDataKey: w.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM data_keys'),
+      insertDataKey: w.prepare('INSERT INTO data_keys (version, wrapped, created_at) VALUES (?, ?, ?)'),
+      countBelowKey: r.prepare('SELECT COUNT(*) AS n FROM resource_versions WHERE key_version < ?'),
+      listBelowKey: r.prepare(
+        'SELECT seq, tenant, type, id, version_id, box FROM resource_versions WHERE key_version < ? AND seq > ? ORDER BY seq LIMIT ?',
+      ),
+      replaceBox: w.prepare('UPDATE resource_versions SET box = ?, key_version = ? WHERE seq = ? AND box = ?'),
+      getClient: r.prepare('SELECT * FROM oauth_clients WHERE client_id = ?'),
+      insertClient: w.prepare(
+        'INSERT INTO oauth_clients (client_id, secret_hash, name, scopes, roles, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      countClients: r.prepare('SELECT COUNT(*) AS n FROM oauth_clients'),
+      listSigningKeys: r.prepare('SELECT kid, alg, public_jwk, private_box, created_at FROM signing_keys ORDER BY created_at, kid'),
+      insertSigningKey: w.prepare('INSERT INTO signing_keys (kid, alg, public_jwk, private_box, created_at) VALUES (?, ?, ?, ?, ?)'),
+    };
+  }
+
+  #stmt(name: string): Statement {
+    const s = this.#s[name];
+    if (s === undefined) throw new VigilError('ERR_INTERNAL', `unknown statement ${name}`);
+    return s;
+  }
+
+  /** Serialises work on the writer connection. */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  tx<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.#exclusive(async () => {
+      const w = this.#writer;
+      w.exec('BEGIN IMMEDIATE');
+      try {
+        const tx: StoreTx = {
+          current: async (tenant, type, id) => {
+            const r = this.#stmt('current').get(tenant, type, id) as { version_id: number; deleted: number; last_updated: string } | undefined;
+            return r === undefined ? undefined : ({ versionId: r.version_id, deleted: r.deleted === 1, lastUpdated: r.last_updated } satisfies CurrentRow);
+          },
+          append: async (row: NewVersionRow) => {
+            const info = this.#stmt('insertVersion').run(
+              row.tenant,
+              row.type,
+              row.id,
+              row.versionId,
+              row.lastUpdated,
+              row.deleted ? 1 : 0,
+              row.keyVersion,
+              row.box,
+            );
+            const seq = Number(info.lastInsertRowid);
+            this.#stmt('upsertCurrent').run(row.tenant, row.type, row.id, row.versionId, seq, row.deleted ? 1 : 0, row.lastUpdated);
+            return { ...row, seq };
+          },
+        };
+        const result = await fn(tx);
+        w.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (w.inTransaction) w.exec('ROLLBACK');
+        throw err;
+      }
+    });
+  }
+
+  async readCurrent(tenant: string, type: string, id: string): Promise<VersionRow | undefined> {
+    const r = this.#stmt('readCurrent').get(tenant, type, id) as RawVersion | undefined;
+    return r === undefined ? undefined : toVersion(r);
+  }
+
+  async readVersion(tenant: string, type: string, id: string, versionId: number): Promise<VersionRow | undefined> {
+    const r = this.#stmt('readVersion').get(tenant, type, id, versionId) as RawVersion | undefined;
+    return r === undefined ? undefined : toVersion(r);
+  }
+
+  async history(q: HistoryQuery): Promise<HistoryPage> {
+    const where: string[] = ['tenant = ?'];
+    const args: unknown[] = [q.tenant];
+    if (q.type !== undefined) {
+      where.push('type = ?');
+      args.push(q.type);
+    }
+    if (q.id !== undefined) {
+      where.push('id = ?');
+      args.push(q.id);
+    }
+    if (q.since !== undefined) {
+      where.push('last_updated >= ?');
+      args.push(q.since);
+    }
+    const filter = where.join(' AND ');
+    const total = (this.#reader.prepare(`SELECT COUNT(*) AS n FROM resource_versions WHERE ${filter}`).get(...args) as { n: number }).n;
+    const pageWhere = q.beforeSeq === undefined ? filter : `${filter} AND seq < ?`;
+    const pageArgs = q.beforeSeq === undefined ? args : [...args, q.beforeSeq];
+    const rows = this.#reader
+      .prepare(`SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE ${pageWhere} ORDER BY seq DESC LIMIT ?`)
+      .all(...pageArgs, q.count) as RawVersion[];
+    return { rows: rows.map(toVersion), total };
+  }
+
+  async listDataKeys(): Promise<WrappedDataKey[]> {
+    const rows = this.#stmt('listDataKeys').all() as { version: number; wrapped: Buffer; created_at: string }[];
+    return rows.map((r) => ({ version: r.version, wrapped: r.wrapped, createdAt: r.created_at }));
+  }
+
+  addDataKey(wrap: (version: number) => Uint8Array, createdAt: string): Promise<number> {
+    return this.#exclusive(async () => {
+      const add = this.#writer.transaction(() => {
+        const version = (this.#stmt('maxDataKey').get() as { v: number }).v + 1;
+        this.#stmt('insertDataKey').run(version, wrap(version), createdAt);
+        return version;
+      });
+      return add.immediate();
+    });
+  }
+
+  async countVersionsBelowKey(keyVersion: number): Promise<number> {
+    return (this.#stmt('countBelowKey').get(keyVersion) as { n: number }).n;
+  }
+
+  async listVersionsBelowKey(keyVersion: number, afterSeq: number, limit: number): Promise<RewrapCandidate[]> {
+    const rows = this.#stmt('listBelowKey').all(keyVersion, afterSeq, limit) as Omit<RawVersion, 'last_updated' | 'deleted' | 'key_version'>[];
+    return rows.flatMap((r) => (r.box === null ? [] : [{ seq: r.seq, tenant: r.tenant, type: r.type, id: r.id, versionId: r.version_id, box: r.box }]));
+  }
+
+  replaceBoxes(items: readonly { seq: number; oldBox: Uint8Array; box: Uint8Array; keyVersion: number }[]): Promise<number> {
+    return this.#exclusive(async () => {
+      const replace = this.#writer.transaction(() => {
+        let changed = 0;
+        for (const it of items) changed += this.#stmt('replaceBox').run(it.box, it.keyVersion, it.seq, it.oldBox).changes;
+        return changed;
+      });
+      return replace.immediate();
+    });
+  }
+
+  async getClient(clientId: string): Promise<OAuthClientRow | undefined> {
+    const r = this.#stmt('getClient').get(clientId) as
+      | { client_id: string; secret_hash: string; name: string; scopes: string; roles: string; disabled: number; created_at: string }
+      | undefined;
+    if (r === undefined) return undefined;
+    return {
+      clientId: r.client_id,
+      secretHash: r.secret_hash,
+      name: r.name,
+      scopes: r.scopes,
+      roles: JSON.parse(r.roles) as string[],
+      disabled: r.disabled === 1,
+      createdAt: r.created_at,
+    };
+  }
+
+  insertClient(row: OAuthClientRow): Promise<void> {
+    return this.#exclusive(async () => {
+      this.#stmt('insertClient').run(row.clientId, row.secretHash, row.name, row.scopes, JSON.stringify(row.roles), row.disabled ? 1 : 0, row.createdAt);
+    });
+  }
+
+  async countClients(): Promise<number> {
+    return (this.#stmt('countClients').get() as { n: number }).n;
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRow[]> {
+    const rows = this.#stmt('listSigningKeys').all() as { kid: string; alg: string; public_jwk: string; private_box: Buffer; created_at: string }[];
+    return rows.map((r) => ({ kid: r.kid, alg: r.alg, publicJwk: r.public_jwk, privateBox: r.private_box, createdAt: r.created_at }));
+  }
+
+  insertSigningKey(row: SigningKeyRow): Promise<void> {
+    return this.#exclusive(async () => {
+      this.#stmt('insertSigningKey').run(row.kid, row.alg, row.publicJwk, row.privateBox, row.createdAt);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#queue;
+    this.#reader.close();
+    this.#writer.close();
+  }
+}
