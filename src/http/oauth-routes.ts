@@ -6,7 +6,8 @@ import type { Vigil } from '../runtime/index.js';
 /** The OAuth 2.0 token endpoint and the public keys that verify its tokens. */
 export function registerOAuthRoutes(app: FastifyInstance, vigil: Vigil): void {
   app.post('/oauth2/token', async (request, reply) => {
-    if (typeof request.body !== 'object' || request.body === null) {
+    const type = request.headers['content-type'] ?? '';
+    if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type) || typeof request.body !== 'object' || request.body === null) {
       throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded');
     }
     const issued = await clientCredentialsGrant(vigil.store, vigil.tokens, {

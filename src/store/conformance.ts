@@ -1,0 +1,166 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { NewVersionRow, Store } from './types.js';
+
+/** Builds a fresh, empty store for one test group, and disposes of it. */
+export interface StoreFactory {
+  readonly name: string;
+  create(): Promise<Store>;
+  dispose(store: Store): Promise<void>;
+}
+
+function row(over: Partial<NewVersionRow> = {}): NewVersionRow {
+  return {
+    tenant: 't1',
+    type: 'Patient',
+    id: 'p1',
+    versionId: 1,
+    lastUpdated: '2026-01-01T00:00:00.000Z',
+    deleted: false,
+    keyVersion: 1,
+    box: Buffer.from([1, 2, 3]),
+    ...over,
+  };
+}
+
+/**
+ * The conformance suite every store backend must pass (Trillian's storage testers are the model):
+ * the same behaviour on SQLite now and PostgreSQL later.
+ */
+export function storeConformance(factory: StoreFactory): void {
+  describe(`store conformance: ${factory.name}`, () => {
+    let store: Store;
+    before(async () => {
+      store = await factory.create();
+    });
+    after(async () => {
+      await factory.dispose(store);
+    });
+
+    it('appends versions and reads the current one and each old one', async () => {
+      await store.tx(async (tx) => {
+        assert.equal(await tx.current('t1', 'Patient', 'a'), undefined);
+        await tx.append(row({ id: 'a', versionId: 1, box: Buffer.from('one') }));
+      });
+      await store.tx(async (tx) => {
+        assert.deepEqual(await tx.current('t1', 'Patient', 'a'), { versionId: 1, deleted: false, lastUpdated: '2026-01-01T00:00:00.000Z' });
+        await tx.append(row({ id: 'a', versionId: 2, lastUpdated: '2026-01-02T00:00:00.000Z', box: Buffer.from('two') }));
+      });
+      const current = await store.readCurrent('t1', 'Patient', 'a');
+      assert.equal(current?.versionId, 2);
+      assert.equal(Buffer.from(current?.box ?? []).toString(), 'two');
+      assert.equal(Buffer.from((await store.readVersion('t1', 'Patient', 'a', 1))?.box ?? []).toString(), 'one');
+      assert.equal(await store.readVersion('t1', 'Patient', 'a', 3), undefined);
+    });
+
+    it('keeps tenants and types apart', async () => {
+      await store.tx(async (tx) => {
+        await tx.append(row({ tenant: 't2', id: 'same', box: Buffer.from('t2') }));
+        await tx.append(row({ type: 'Observation', id: 'same', box: Buffer.from('obs') }));
+      });
+      assert.equal(await store.readCurrent('t1', 'Patient', 'same'), undefined);
+      assert.equal(Buffer.from((await store.readCurrent('t2', 'Patient', 'same'))?.box ?? []).toString(), 't2');
+      assert.equal(Buffer.from((await store.readCurrent('t1', 'Observation', 'same'))?.box ?? []).toString(), 'obs');
+    });
+
+    it('rolls back everything a failed transaction wrote', async () => {
+      await assert.rejects(
+        store.tx(async (tx) => {
+          await tx.append(row({ id: 'rolled', versionId: 1 }));
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      assert.equal(await store.readCurrent('t1', 'Patient', 'rolled'), undefined);
+      await store.tx(async (tx) => {
+        assert.equal(await tx.current('t1', 'Patient', 'rolled'), undefined);
+      });
+    });
+
+    it('refuses a second version with the same number', async () => {
+      await store.tx(async (tx) => tx.append(row({ id: 'dup', versionId: 1 })));
+      await assert.rejects(store.tx(async (tx) => tx.append(row({ id: 'dup', versionId: 1 }))));
+      assert.equal((await store.readCurrent('t1', 'Patient', 'dup'))?.versionId, 1);
+    });
+
+    it('never interleaves transactions', async () => {
+      const bump = (): Promise<void> =>
+        store.tx(async (tx) => {
+          const cur = await tx.current('t1', 'Patient', 'counter');
+          await new Promise((r) => setImmediate(r));
+          await tx.append(row({ id: 'counter', versionId: (cur?.versionId ?? 0) + 1 }));
+        });
+      await Promise.all(Array.from({ length: 20 }, bump));
+      assert.equal((await store.readCurrent('t1', 'Patient', 'counter'))?.versionId, 20);
+    });
+
+    it('lists history newest first, with since, paging and a total', async () => {
+      for (let v = 1; v <= 5; v++) {
+        await store.tx(async (tx) =>
+          tx.append(row({ type: 'Encounter', id: 'h', versionId: v, lastUpdated: `2026-02-0${v}T00:00:00.000Z`, deleted: v === 5, box: v === 5 ? null : Buffer.from([v]), keyVersion: v === 5 ? null : 1 })),
+        );
+      }
+      const all = await store.history({ tenant: 't1', type: 'Encounter', id: 'h', count: 10 });
+      assert.equal(all.total, 5);
+      assert.deepEqual(all.rows.map((r) => r.versionId), [5, 4, 3, 2, 1]);
+      assert.equal(all.rows[0]?.deleted, true);
+      assert.equal(all.rows[0]?.box, null);
+      const page = await store.history({ tenant: 't1', type: 'Encounter', count: 2, beforeSeq: all.rows[1]?.seq ?? 0 });
+      assert.deepEqual(page.rows.map((r) => r.versionId), [3, 2]);
+      const since = await store.history({ tenant: 't1', type: 'Encounter', since: '2026-02-04T00:00:00.000Z', count: 10 });
+      assert.deepEqual(since.rows.map((r) => r.versionId), [5, 4]);
+      assert.equal(since.total, 2);
+      const other = await store.history({ tenant: 'nobody', count: 10 });
+      assert.equal(other.total, 0);
+    });
+
+    it('allocates data key versions one after another, even when added at once', async () => {
+      const versions = await Promise.all([1, 2, 3].map(() => store.addDataKey((v) => Buffer.from(`k${v}`), '2026-01-01T00:00:00.000Z')));
+      assert.deepEqual([...versions].sort(), [1, 2, 3]);
+      const keys = await store.listDataKeys();
+      assert.deepEqual(
+        keys.map((k) => [k.version, Buffer.from(k.wrapped).toString()]),
+        [
+          [1, 'k1'],
+          [2, 'k2'],
+          [3, 'k3'],
+        ],
+      );
+    });
+
+    it('re-encrypts only rows whose box is still the one read', async () => {
+      await store.tx(async (tx) => {
+        await tx.append(row({ type: 'Flag', id: 'r1', keyVersion: 1, box: Buffer.from('old1') }));
+        await tx.append(row({ type: 'Flag', id: 'r2', keyVersion: 1, box: Buffer.from('old2') }));
+      });
+      const before = await store.countVersionsBelowKey(2);
+      const list = (await store.listVersionsBelowKey(2, 0, 1000)).filter((r) => r.type === 'Flag');
+      assert.equal(list.length, 2);
+      const [a, b] = list;
+      assert.ok(a !== undefined && b !== undefined);
+      const changed = await store.replaceBoxes([
+        { seq: a.seq, oldBox: a.box, box: Buffer.from('new1'), keyVersion: 2 },
+        { seq: b.seq, oldBox: Buffer.from('not-what-is-stored'), box: Buffer.from('new2'), keyVersion: 2 },
+      ]);
+      assert.equal(changed, 1);
+      assert.equal(Buffer.from((await store.readCurrent('t1', 'Flag', 'r1'))?.box ?? []).toString(), 'new1');
+      assert.equal(Buffer.from((await store.readCurrent('t1', 'Flag', 'r2'))?.box ?? []).toString(), 'old2');
+      assert.equal(await store.countVersionsBelowKey(2), before - 1);
+    });
+
+    it('stores OAuth clients and signing keys', async () => {
+      assert.equal(await store.getClient('c1'), undefined);
+      const client = { clientId: 'c1', secretHash: 'scrypt$x', name: 'n', scopes: 'system/*.rs', roles: ['security-admin'], disabled: false, createdAt: '2026-01-01T00:00:00.000Z' };
+      await store.insertClient(client);
+      assert.deepEqual(await store.getClient('c1'), client);
+      assert.equal(await store.countClients(), 1);
+      await assert.rejects(store.insertClient(client));
+      const key = { kid: 'k1', alg: 'EdDSA', publicJwk: '{}', privateBox: Buffer.from('sealed'), createdAt: '2026-01-01T00:00:00.000Z' };
+      await store.insertSigningKey(key);
+      const keys = await store.listSigningKeys();
+      assert.equal(keys.length, 1);
+      assert.equal(keys[0]?.kid, 'k1');
+      assert.equal(Buffer.from(keys[0]?.privateBox ?? []).toString(), 'sealed');
+    });
+  });
+}
