@@ -1,6 +1,5 @@
 import { OAuthError } from '../errors.js';
-import type { Store } from '../store/index.js';
-import { authenticateClient } from './clients.js';
+import type { ClientRegistry } from './clients.js';
 import { ScopeSet, parseScope, type ResourceScope } from './scopes.js';
 import type { IssuedToken, TokenService } from './tokens.js';
 
@@ -31,7 +30,7 @@ function basicCredentials(header: string): { id: string; secret: string } {
  * client_secret_post. The granted scopes are the requested ones the client is allowed; with no
  * `scope` parameter, everything the client is allowed.
  */
-export async function clientCredentialsGrant(store: Store, tokens: TokenService, req: TokenRequest): Promise<IssuedToken> {
+export async function clientCredentialsGrant(clients: ClientRegistry, tokens: TokenService, req: TokenRequest): Promise<IssuedToken> {
   const { form } = req;
   if (form['grant_type'] !== 'client_credentials') {
     throw new OAuthError(form['grant_type'] === undefined ? 'invalid_request' : 'unsupported_grant_type', 'Only grant_type=client_credentials is supported');
@@ -45,10 +44,11 @@ export async function clientCredentialsGrant(store: Store, tokens: TokenService,
   else throw new OAuthError('invalid_client', 'Client authentication is required', 401);
   if (form['client_id'] !== undefined && form['client_id'] !== id) throw new OAuthError('invalid_request', 'client_id does not match the authenticated client');
 
-  const client = await authenticateClient(store, id, secret);
+  const client = await clients.authenticate(id, secret);
   if (client === undefined) throw new OAuthError('invalid_client', 'Client authentication failed', 401);
 
-  const allowed = ScopeSet.parse(client.scopes);
+  // Restricted scopes (`?param=value`) cannot be enforced yet, so they are never granted.
+  const allowed = new ScopeSet(ScopeSet.parse(client.scopes).scopes.filter((s) => s.restriction === undefined));
   let granted = allowed;
   const requested = form['scope'];
   if (requested !== undefined) {
@@ -57,10 +57,11 @@ export async function clientCredentialsGrant(store: Store, tokens: TokenService,
     for (const text of wanted) {
       const scope = parseScope(text);
       // Client credentials act for the system, never for a user or a patient.
-      if (scope !== undefined && scope.context === 'system' && allowed.covers(scope)) kept.push(scope);
+      if (scope !== undefined && scope.context === 'system' && scope.restriction === undefined && allowed.covers(scope)) kept.push(scope);
     }
     if (kept.length === 0) throw new OAuthError('invalid_scope', 'None of the requested scopes may be granted to this client');
     granted = new ScopeSet(kept);
   }
+  if (granted.scopes.length === 0) throw new OAuthError('invalid_scope', 'This client may not be granted any scope');
   return tokens.issue(client.clientId, granted);
 }

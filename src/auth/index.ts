@@ -3,7 +3,7 @@ export type { ResourceScope, Permission, ScopeContext } from './scopes.js';
 export { TokenService } from './tokens.js';
 export type { Principal, IssuedToken, TokenServiceOptions } from './tokens.js';
 export { SigningKeys, SIGNING_ALG } from './signing-keys.js';
-export { createClient, authenticateClient } from './clients.js';
+export { ClientRegistry } from './clients.js';
 export { clientCredentialsGrant } from './client-credentials.js';
 export type { TokenRequest } from './client-credentials.js';
 export { ensureBootstrapAdmin, BOOTSTRAP_FILE } from './bootstrap.js';

@@ -22,11 +22,19 @@ export async function hashSecret(secret: string): Promise<string> {
 
 /** Checks a secret against a stored hash in constant time; a malformed hash never matches. */
 export async function verifySecret(secret: string, stored: string): Promise<boolean> {
-  const [alg, n, r, p, salt, hash] = stored.split('$');
-  if (alg !== 'scrypt' || n === undefined || r === undefined || p === undefined || salt === undefined || hash === undefined) return false;
+  const parts = stored.split('$');
+  const [alg, n, r, p, salt, hash] = parts;
+  if (parts.length !== 6 || alg !== 'scrypt' || salt === undefined || hash === undefined) return false;
+  // Only the parameters this code writes are accepted: a row edited to weaken or break them never matches.
+  if (n !== String(N) || r !== String(R) || p !== String(P)) return false;
   const expected = Buffer.from(hash, 'base64url');
-  const actual = await derive(secret, Buffer.from(salt, 'base64url'), Number(n), Number(r), Number(p));
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
+  if (expected.length !== KEYLEN) return false;
+  try {
+    const actual = await derive(secret, Buffer.from(salt, 'base64url'), N, R, P);
+    return timingSafeEqual(expected, actual);
+  } catch {
+    return false;
+  }
 }
 
 /** A random secret for a machine client: 32 bytes, base64url. */

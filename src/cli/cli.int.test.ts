@@ -210,6 +210,11 @@ describe('vigil command line', () => {
   it('refuses a master key that does not open the data directory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
     try {
+      const none = cli(['keys', 'list', '--data', dir]);
+      assert.equal(none.status, 2, 'a directory without a store is refused, not silently created');
+      assert.match(none.stderr, /No Vigil data directory/);
+      assert.ok(!existsSync(join(dir, 'master.key')));
+      await stop(await serve(dir));
       assert.equal(cli(['keys', 'list', '--data', dir]).status, 0);
       const wrong = cli(['keys', 'list', '--data', dir], { VIGIL_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') });
       assert.equal(wrong.status, 1);

@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import type { Command } from 'commander';
+import { VigilError } from '../errors.js';
 import { openVigil } from '../runtime/index.js';
 import { createLogger, startServer } from '../http/index.js';
 import { configFrom, dataOption } from './common.js';
@@ -27,12 +28,21 @@ export function serveCommand(program: Command): void {
       });
       if (config.port === 0) config = configFrom(opts, { host: config.host, port: await freePort(config.host) });
       const logger = createLogger(config);
-      const vigil = await openVigil(config, { bootstrap: true });
+      const vigil = await openVigil(config, { create: true });
       if (vigil.bootstrapFile !== undefined) {
         // The path only: the secret itself never goes to a log.
         logger.warn({ path: vigil.bootstrapFile }, 'bootstrap admin client created; its credentials are in this file (mode 0600)');
       }
-      const server = await startServer(vigil, logger);
+      let server: Awaited<ReturnType<typeof startServer>>;
+      try {
+        server = await startServer(vigil, logger);
+      } catch (err) {
+        await vigil.close();
+        if ((err as { code?: string }).code === 'EADDRINUSE') {
+          throw new VigilError('ERR_CONFIG', `Vigil cannot start: ${config.host}:${config.port} is already in use`);
+        }
+        throw err;
+      }
       logger.info({ fhirBaseUrl: config.fhirBaseUrl, address: server.address, dataDir: config.dataDir }, 'vigil is serving FHIR R4');
       let stopping = false;
       const stop = (signal: string): void => {

@@ -12,9 +12,13 @@ export interface Config {
   /** FHIR base URL: `publicUrl + '/fhir'`; tokens' `aud`. */
   readonly fhirBaseUrl: string;
   readonly masterKey: Buffer | undefined;
+  /** Where the master key file is (created on first start when no VIGIL_MASTER_KEY is given). */
+  readonly masterKeyFile: string;
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
   readonly behindTlsProxy: boolean;
+  /** Addresses whose X-Forwarded-* headers are believed (only with behindTlsProxy). */
+  readonly trustedProxies: string;
   readonly bodyLimit: number;
   readonly jsonDepthLimit: number;
   readonly tokenTtlSeconds: number;
@@ -29,9 +33,11 @@ export const ENV_KEYS = [
   'VIGIL_PORT',
   'VIGIL_PUBLIC_URL',
   'VIGIL_MASTER_KEY',
+  'VIGIL_MASTER_KEY_FILE',
   'VIGIL_TLS_CERT',
   'VIGIL_TLS_KEY',
   'VIGIL_BEHIND_TLS_PROXY',
+  'VIGIL_TRUSTED_PROXIES',
   'VIGIL_BODY_LIMIT',
   'VIGIL_JSON_DEPTH',
   'VIGIL_TOKEN_TTL',
@@ -74,7 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   const int = (key: EnvKey, fallback: number, min: number, max: number): number => {
     const raw = get(key);
     if (raw === undefined) return fallback;
-    const n = Number(raw);
+    const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
     if (!Number.isInteger(n) || n < min || n > max) {
       problems.push(`${key} must be an integer from ${min} to ${max}`);
       return fallback;
@@ -122,13 +128,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     try {
       const u = new URL(publicUrl);
       if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('protocol');
-      if (u.search !== '' || u.hash !== '') throw new Error('query');
+      if (u.search !== '' || u.hash !== '' || /[?#]/.test(publicUrl)) throw new Error('query');
       publicUrl = u.href.replace(/\/+$/, '');
     } catch {
       problems.push('VIGIL_PUBLIC_URL must be an http(s) URL without query or fragment');
     }
   } else {
-    const shownHost = isIP(host) === 6 ? `[${host}]` : host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    // A wildcard bind address is not one a client can reach: name loopback instead.
+    const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : isIP(host) === 6 ? `[${host}]` : host;
     publicUrl = `${tls || behindTlsProxy ? 'https' : 'http'}://${shownHost}:${port}`;
   }
 
@@ -139,9 +146,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     publicUrl: publicUrl ?? '',
     fhirBaseUrl: `${publicUrl ?? ''}/fhir`,
     masterKey,
+    masterKeyFile: resolve(get('VIGIL_MASTER_KEY_FILE') ?? resolve(dataDir, 'master.key')),
     tlsCert: tlsCert === undefined ? undefined : resolve(tlsCert),
     tlsKey: tlsKey === undefined ? undefined : resolve(tlsKey),
     behindTlsProxy,
+    trustedProxies: get('VIGIL_TRUSTED_PROXIES') ?? '127.0.0.1,::1',
     bodyLimit: int('VIGIL_BODY_LIMIT', 16 * 1024 * 1024, 1024, 512 * 1024 * 1024),
     jsonDepthLimit: int('VIGIL_JSON_DEPTH', 64, 8, 512),
     tokenTtlSeconds: int('VIGIL_TOKEN_TTL', 300, 30, 3600),

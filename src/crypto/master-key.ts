@@ -1,19 +1,18 @@
 import { randomBytes, hkdfSync } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync, chmodSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { VigilError } from '../errors.js';
 
 export const MASTER_KEY_FILE = 'master.key';
 
 /**
- * Returns the master key: the one given (from VIGIL_MASTER_KEY), else the key file in the data
- * directory, created with mode 0600 on first use. The master key never encrypts data directly;
- * it only derives the key-encryption and index keys below.
+ * Returns the master key: the one given (from VIGIL_MASTER_KEY), else the key file at `path`,
+ * created with mode 0600 when `create` is set and there is none. The master key never encrypts
+ * data directly; it only derives the key-encryption and index keys below.
  */
-export function loadOrCreateMasterKey(dataDir: string, given: Buffer | undefined): Buffer {
+export function loadOrCreateMasterKey(path: string, given: Buffer | undefined, create: boolean): Buffer {
   if (given !== undefined) return given;
-  const path = join(dataDir, MASTER_KEY_FILE);
   if (!existsSync(path)) {
+    if (!create) throw new VigilError('ERR_KEY', 'The master key file is missing; set VIGIL_MASTER_KEY or VIGIL_MASTER_KEY_FILE');
     const key = randomBytes(32);
     writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
     return key;

@@ -1,9 +1,14 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { VigilError } from '../errors.js';
 
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const IV = 12;
+const TAG = 16;
+const CONTEXT = Buffer.from('vigil:cursor:v1');
+
 /**
- * Opaque, signed paging cursors: a client can hand one back but not edit it to reach other
- * results. The payload is JSON (no health data: only sequence numbers, types, ids and times).
+ * Opaque paging cursors: the payload (sequence numbers, types, ids, times; never health data) is
+ * sealed with AES-256-GCM, so a client can hand a cursor back but can neither read nor edit it.
  */
 export class CursorSigner {
   readonly #key: Buffer;
@@ -12,25 +17,27 @@ export class CursorSigner {
     this.#key = key;
   }
 
-  #mac(payload: string): Buffer {
-    return createHmac('sha256', this.#key).update(payload).digest().subarray(0, 16);
-  }
-
   sign(value: Record<string, unknown>): string {
-    const payload = Buffer.from(JSON.stringify(value)).toString('base64url');
-    return `${payload}.${this.#mac(payload).toString('base64url')}`;
+    const iv = randomBytes(IV);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    cipher.setAAD(CONTEXT);
+    const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+    return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
   }
 
-  /** Returns the payload of a cursor this server signed; anything else is ERR_BAD_REQUEST. */
+  /** Returns the payload of a cursor this server made; anything else is ERR_BAD_REQUEST. */
   verify(cursor: string): Record<string, unknown> {
-    const [payload, mac, extra] = cursor.split('.');
     const bad = new VigilError('ERR_BAD_REQUEST', 'The paging cursor is not valid');
-    if (payload === undefined || mac === undefined || extra !== undefined) throw bad;
-    const given = Buffer.from(mac, 'base64url');
-    const expected = this.#mac(payload);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw bad;
+    // Node's base64url decoder skips unknown characters; only the exact alphabet is accepted.
+    if (!BASE64URL.test(cursor)) throw bad;
+    const raw = Buffer.from(cursor, 'base64url');
+    if (raw.length < IV + TAG + 2 || raw.toString('base64url') !== cursor) throw bad;
     try {
-      const value: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, IV));
+      decipher.setAAD(CONTEXT);
+      decipher.setAuthTag(raw.subarray(raw.length - TAG));
+      const text = Buffer.concat([decipher.update(raw.subarray(IV, raw.length - TAG)), decipher.final()]).toString('utf8');
+      const value: unknown = JSON.parse(text);
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad;
       return value as Record<string, unknown>;
     } catch {

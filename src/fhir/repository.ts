@@ -132,13 +132,13 @@ export class Repository {
   async read(type: string, id: string): Promise<ResourceVersion> {
     assertType(type);
     assertId(id);
-    return this.#open(await this.#store.readCurrent(this.#tenant, type, id));
+    return this.#open(await this.#store.readCurrent(this.#tenant, type, id), type, id);
   }
 
   async vread(type: string, id: string, versionId: number): Promise<ResourceVersion> {
     assertType(type);
     assertId(id);
-    return this.#open(await this.#store.readVersion(this.#tenant, type, id, versionId));
+    return this.#open(await this.#store.readVersion(this.#tenant, type, id, versionId), type, id, versionId);
   }
 
   /**
@@ -184,8 +184,12 @@ export class Repository {
     return now.toISOString();
   }
 
-  async #open(row: VersionRow | undefined): Promise<ResourceVersion> {
+  async #open(row: VersionRow | undefined, type: string, id: string, versionId?: number): Promise<ResourceVersion> {
     if (row === undefined) throw new VigilError('ERR_NOT_FOUND');
+    // The row must be the one asked for: a head pointer edited to another row is tampering.
+    if (row.tenant !== this.#tenant || row.type !== type || row.id !== id || (versionId !== undefined && row.versionId !== versionId)) {
+      throw new VigilError('ERR_INTEGRITY');
+    }
     if (row.deleted) throw new VigilError('ERR_GONE');
     return { type: row.type, id: row.id, versionId: row.versionId, lastUpdated: row.lastUpdated, json: await this.#decrypt(row) };
   }

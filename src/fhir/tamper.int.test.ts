@@ -93,6 +93,16 @@ describe('tampered ciphertext rows', () => {
     assert.equal((await t.fhir('GET', `/fhir/Patient/${id}`)).statusCode, 200);
   });
 
+  it('refuses a head pointer moved to another resource\'s row', async () => {
+    const [a, b] = [ids[0] ?? '', ids[1] ?? ''];
+    const seqOf = (id: string): number => (db.prepare('SELECT seq FROM resource_current WHERE id = ?').get(id) as { seq: number }).seq;
+    const original = seqOf(a);
+    db.prepare('UPDATE resource_current SET seq = ? WHERE id = ?').run(seqOf(b), a);
+    await assertRefused(`/fhir/Patient/${a}`, 'head points at another patient');
+    db.prepare('UPDATE resource_current SET seq = ? WHERE id = ?').run(original, a);
+    assert.equal((await t.fhir('GET', `/fhir/Patient/${a}`)).statusCode, 200);
+  });
+
   it('refuses tampered rows in history too, and logs no content', async () => {
     const id = ids[0] ?? '';
     const original = box(id);

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { Vigil } from '../runtime/index.js';
-import { installErrorHandlers } from './errors.js';
+import { installErrorHandlers, sendError } from './errors.js';
 import { parseFormBody, parseJsonBody } from './json-body.js';
-import { addSecurityHeaders } from './security-headers.js';
+import { addSecurityHeaders, applySecurityHeaders, securityHeaders } from './security-headers.js';
 import { registerFhirRoutes } from './fhir-routes.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
 
@@ -20,16 +20,24 @@ export interface AppOptions {
 export async function buildApp(vigil: Vigil, options: AppOptions): Promise<FastifyInstance> {
   const { config } = vigil;
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
+  const headers = securityHeaders(tls || config.behindTlsProxy);
   const serverOptions: FastifyServerOptions = {
     loggerInstance: options.logger,
     // Fastify's own request lines would carry the URL; ours (below) carry the route pattern only.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimit,
-    trustProxy: config.behindTlsProxy,
+    // Forwarded headers are believed only from the configured proxies, never from any sender.
+    trustProxy: config.behindTlsProxy ? config.trustedProxies : false,
     requestIdHeader: false,
     genReqId: () => randomUUID(),
     routerOptions: { maxParamLength: 128, caseSensitive: true, ignoreTrailingSlash: false },
     return503OnClosing: true,
+    // Fastify's own early errors (bad URL encoding, over-long path segments) skip the hooks:
+    // give them the same headers and the same OperationOutcome as every other error.
+    frameworkErrors: (err, request, reply) => {
+      applySecurityHeaders(request, reply, headers);
+      sendError(request, reply, err);
+    },
     ...(tls ? { https: { cert: readFileSync(config.tlsCert ?? ''), key: readFileSync(config.tlsKey ?? ''), minVersion: 'TLSv1.2' as const } } : {}),
   };
   const app = Fastify(serverOptions) as unknown as FastifyInstance;
@@ -50,11 +58,7 @@ export async function buildApp(vigil: Vigil, options: AppOptions): Promise<Fasti
     }
   });
 
-  addSecurityHeaders(app, tls || config.behindTlsProxy);
-  app.addHook('onSend', async (request, reply, payload) => {
-    reply.header('x-request-id', request.id);
-    return payload;
-  });
+  addSecurityHeaders(app, headers);
   // One line per request: the route pattern, never the URL (ids and search values stay out of logs).
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(

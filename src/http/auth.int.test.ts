@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT, decodeJwt, decodeProtectedHeader, generateKeyPair, UnsecuredJWT } from 'jose';
-import { createClient, BOOTSTRAP_FILE, ScopeSet } from '../auth/index.js';
+import { BOOTSTRAP_FILE, ScopeSet } from '../auth/index.js';
 import { startTestVigil, syntheticPatient, type TestVigil } from '../testing/harness.js';
 
 function form(fields: Record<string, string>): string {
@@ -56,6 +56,7 @@ describe('OAuth2 client credentials token endpoint', () => {
     const jwks = JSON.parse((await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).body) as { keys: Record<string, unknown>[] };
     assert.ok(jwks.keys.some((k) => k['kid'] === header.kid));
     assert.ok(jwks.keys.every((k) => k['d'] === undefined), 'no private key material is published');
+    assert.equal((await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).headers['cache-control'], 'public, max-age=60');
     const claims = decodeJwt(body.access_token);
     assert.equal(claims.aud, t.config.fhirBaseUrl);
     assert.equal(claims.iss, t.config.publicUrl);
@@ -83,7 +84,7 @@ describe('OAuth2 client credentials token endpoint', () => {
   });
 
   it('never grants a client more than it is allowed', async () => {
-    const limited = await createClient(t.vigil.store, { name: 'reader', scopes: 'system/Patient.rs', roles: [] });
+    const limited = await t.vigil.clients.create({ name: 'reader', scopes: 'system/Patient.rs system/Observation.rs?category=x', roles: [] });
     const ok = await token({ grant_type: 'client_credentials' }, basic(limited.clientId, limited.clientSecret));
     assert.equal(JSON.parse(ok.body).scope, 'system/Patient.rs');
     const more = await token({ grant_type: 'client_credentials', scope: 'system/Patient.cruds' }, basic(limited.clientId, limited.clientSecret));
@@ -91,6 +92,33 @@ describe('OAuth2 client credentials token endpoint', () => {
     assert.equal(JSON.parse(more.body).error, 'invalid_scope');
     const other = await token({ grant_type: 'client_credentials', scope: 'system/Observation.r' }, basic(limited.clientId, limited.clientSecret));
     assert.equal(JSON.parse(other.body).error, 'invalid_scope');
+  });
+
+  it('refuses clients added or widened by writing the database directly', async () => {
+    const { hashSecret } = await import('../auth/index.js');
+    const Database = (await import('better-sqlite3')).default;
+    const limited = await t.vigil.clients.create({ name: 'narrow', scopes: 'system/Patient.r', roles: [] });
+    const db = new Database(join(t.dir, 'vigil.db'));
+    try {
+      const forgedSecret = 'attacker-chosen-secret';
+      const hash = await hashSecret(forgedSecret);
+      // A brand-new row with a MAC the attacker had to guess.
+      db.prepare('INSERT INTO oauth_clients (client_id, secret_hash, name, scopes, roles, disabled, created_at, row_mac) VALUES (?, ?, ?, ?, ?, 0, ?, ?)').run(
+        'intruder', hash, 'intruder', 'system/*.cruds', '[]', '2026-01-01T00:00:00.000Z', 'AAAA',
+      );
+      const intruder = await token({ grant_type: 'client_credentials' }, basic('intruder', forgedSecret));
+      assert.equal(intruder.statusCode, 401);
+      // An existing row whose scopes were widened, or whose secret hash was replaced, or which was copied under a new id.
+      const original = db.prepare('SELECT * FROM oauth_clients WHERE client_id = ?').get(limited.clientId) as Record<string, unknown>;
+      db.prepare("UPDATE oauth_clients SET scopes = 'system/*.cruds' WHERE client_id = ?").run(limited.clientId);
+      assert.equal((await token({ grant_type: 'client_credentials' }, basic(limited.clientId, limited.clientSecret))).statusCode, 401, 'widened scopes');
+      db.prepare('UPDATE oauth_clients SET scopes = ?, secret_hash = ? WHERE client_id = ?').run(original['scopes'], hash, limited.clientId);
+      assert.equal((await token({ grant_type: 'client_credentials' }, basic(limited.clientId, forgedSecret))).statusCode, 401, 'replaced secret');
+      db.prepare('UPDATE oauth_clients SET secret_hash = ? WHERE client_id = ?').run(original['secret_hash'], limited.clientId);
+      assert.equal((await token({ grant_type: 'client_credentials' }, basic(limited.clientId, limited.clientSecret))).statusCode, 200, 'control: the restored row works');
+    } finally {
+      db.close();
+    }
   });
 
   it('refuses bad client authentication and bad requests with RFC 6749 errors', async () => {
@@ -199,7 +227,8 @@ describe('bearer token verification on /fhir', () => {
           headers: { 'content-type': 'application/fhir+json', ...(tok === undefined ? {} : { authorization: `Bearer ${tok}` }) },
         });
         assert.equal(res.statusCode, 401, `${name} ${req.method}`);
-        assert.match(String(res.headers['www-authenticate']), /^Bearer realm="vigil", error="invalid_token"/, name);
+        // RFC 6750: no error code when no credentials were sent at all.
+        assert.equal(res.headers['www-authenticate'], tok === undefined ? 'Bearer realm="vigil"' : 'Bearer realm="vigil", error="invalid_token"', name);
         const body = JSON.parse(res.body) as { resourceType: string; issue: { code: string; details: { text: string } }[] };
         assert.equal(body.resourceType, 'OperationOutcome', name);
         assert.equal(body.issue[0]?.code, 'login', name);

@@ -49,7 +49,7 @@ function stackFrames(err: unknown): string | undefined {
 export function sendError(request: FastifyRequest, reply: FastifyReply, raw: unknown): FastifyReply {
   const err = raw instanceof VigilError ? raw : fromFastify(raw as FastifyError);
   const status = err instanceof OAuthError ? err.status : STATUS[err.code];
-  if (status >= 500) {
+  if (status >= 500 && status !== 501) {
     request.log.error({ code: err.code, errType: (raw as Error)?.name, frames: stackFrames(raw) }, 'request failed');
   } else {
     request.log.info({ code: err.code }, 'request refused');
@@ -63,10 +63,13 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, raw: unk
       .header('pragma', 'no-cache')
       .send(JSON.stringify({ error: oauth.oauthError, error_description: oauth.message }));
   }
-  if (err.code === 'ERR_UNAUTHENTICATED') reply.header('www-authenticate', 'Bearer realm="vigil", error="invalid_token"');
+  if (err.code === 'ERR_UNAUTHENTICATED') {
+    // RFC 6750 section 3.1: a request with no credentials gets no error code.
+    reply.header('www-authenticate', request.headers.authorization === undefined ? 'Bearer realm="vigil"' : 'Bearer realm="vigil", error="invalid_token"');
+  }
   if (err.code === 'ERR_SCOPE') reply.header('www-authenticate', 'Bearer realm="vigil", error="insufficient_scope"');
   // 5xx answers are generic: the request id is enough to find the log line.
-  const message = status >= 500 ? `${err.message} (request ${request.id})` : err.message;
+  const message = status >= 500 && status !== 501 ? `${err.message} (request ${request.id})` : err.message;
   return reply
     .code(status)
     .header('content-type', 'application/fhir+json; charset=utf-8')

@@ -161,9 +161,11 @@ describe('FHIR REST interactions', () => {
     const cursor = new URL(next.url).searchParams.get('_cursor') ?? '';
     // The same cursor on another address, or edited, is refused.
     assert.equal((await t.fhir('GET', `/fhir/Patient/_history?_cursor=${cursor}`)).statusCode, 400);
-    const [payload, mac] = cursor.split('.');
-    const edited = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()), b: 999999 })).toString('base64url');
-    assert.equal((await t.fhir('GET', `/fhir/Basic/_history?_cursor=${edited}.${mac}`)).statusCode, 400);
+    const edited = `${cursor.slice(0, 20)}${cursor[20] === 'A' ? 'B' : 'A'}${cursor.slice(21)}`;
+    assert.equal((await t.fhir('GET', `/fhir/Basic/_history?_cursor=${edited}`)).statusCode, 400);
+    assert.equal((await t.fhir('GET', `/fhir/Basic/_history?_cursor=${cursor}`)).statusCode, 200, 'control: the unedited cursor works');
+    // History of an id that never existed is 404, not an empty Bundle.
+    assert.equal((await t.fhir('GET', '/fhir/Basic/never-was/_history')).statusCode, 404);
 
     const system = json(await t.fhir('GET', '/fhir/_history?_count=3'));
     assert.equal((system['entry'] as Json[]).length, 3);
@@ -219,6 +221,17 @@ describe('FHIR REST interactions', () => {
       assert.ok(!res.body.includes('Ozymandias'), `${c.name} echoed a value`);
       assert.ok(!/at .*\.js:\d+/.test(res.body), `${c.name} leaked a stack trace`);
       assert.equal(res.headers['x-content-type-options'], 'nosniff', c.name);
+    }
+  });
+
+  it('answers malformed URLs through the same handler: OperationOutcome, security headers, no echo', async () => {
+    for (const url of [`/fhir/Patient/${'Ozymandias'.repeat(20)}`, '/fhir/Patient/%E0%A4%A', '/fhir/Patient/Ozymandias%zz']) {
+      const res = await t.fhir('GET', url);
+      assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${url}: ${res.statusCode}`);
+      assert.ok(issues(res).length > 0, url);
+      assert.equal(res.headers['cache-control'], 'no-store', url);
+      assert.match(String(res.headers['x-request-id']), /^[0-9a-f-]{36}$/, url);
+      assert.ok(!res.body.includes('Ozymandias'), `${url} echoed`);
     }
   });
 

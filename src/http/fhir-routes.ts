@@ -144,6 +144,7 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
       ...(beforeSeq === undefined ? {} : { beforeSeq }),
       count,
     });
+    if (id !== undefined && page.total === 0 && since === undefined) throw new VigilError('ERR_NOT_FOUND');
     const prefix = path === '' ? base : `${base}/${path}`;
     const nextUrl =
       page.nextBeforeSeq === undefined

@@ -10,7 +10,7 @@ export function registerOAuthRoutes(app: FastifyInstance, vigil: Vigil): void {
     if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type) || typeof request.body !== 'object' || request.body === null) {
       throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded');
     }
-    const issued = await clientCredentialsGrant(vigil.store, vigil.tokens, {
+    const issued = await clientCredentialsGrant(vigil.clients, vigil.tokens, {
       authorization: request.headers.authorization,
       form: request.body as Record<string, string>,
     });
@@ -18,8 +18,11 @@ export function registerOAuthRoutes(app: FastifyInstance, vigil: Vigil): void {
   });
 
   app.get('/.well-known/jwks.json', async (_request, reply) => {
-    // Public keys only; the response may be cached briefly by verifiers.
-    return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(vigil.signingKeys.jwks()));
+    // Public keys only, so verifiers may cache them briefly (new keys are published before use).
+    return reply
+      .header('content-type', 'application/json; charset=utf-8')
+      .header('cache-control', 'public, max-age=60')
+      .send(JSON.stringify(vigil.signingKeys.jwks()));
   });
 
   app.get('/healthz', async (_request, reply) => reply.header('content-type', 'application/json; charset=utf-8').send('{"status":"ok"}'));

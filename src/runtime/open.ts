@@ -1,9 +1,11 @@
-import { mkdirSync, chmodSync, statSync } from 'node:fs';
+import { mkdirSync, chmodSync, statSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { VigilError } from '../errors.js';
 import type { Config } from '../config/index.js';
 import { Keyring, loadOrCreateMasterKey } from '../crypto/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { openStore, SQLITE_FILE, type Store } from '../store/index.js';
 import { CursorSigner, Repository, loadDefinitions } from '../fhir/index.js';
-import { SigningKeys, TokenService, ensureBootstrapAdmin } from '../auth/index.js';
+import { ClientRegistry, SigningKeys, TokenService, ensureBootstrapAdmin } from '../auth/index.js';
 
 /** Everything a running Vigil (server or CLI command) works with, opened on one data directory. */
 export interface Vigil {
@@ -12,6 +14,7 @@ export interface Vigil {
   readonly keyring: Keyring;
   readonly repository: Repository;
   readonly signingKeys: SigningKeys;
+  readonly clients: ClientRegistry;
   readonly tokens: TokenService;
   readonly cursors: CursorSigner;
   /** Path of the bootstrap admin file when this open created it. */
@@ -23,8 +26,12 @@ export interface Vigil {
 
 export interface OpenOptions {
   readonly now?: () => Date;
-  /** Create the bootstrap admin client on a new store (the server does; other commands need not). */
-  readonly bootstrap?: boolean;
+  /**
+   * Create what is missing: data directory, master key, store and the bootstrap admin client
+   * (the server does). Other commands refuse a directory that holds no store, so a mistyped
+   * `--data` does not quietly make a new one.
+   */
+  readonly create?: boolean;
 }
 
 /** Creates the data directory (mode 0700) if needed and returns its path. */
@@ -37,9 +44,13 @@ function prepareDataDir(dir: string): void {
 export async function openVigil(config: Config, options: OpenOptions = {}): Promise<Vigil> {
   // Files this process creates (database, WAL, keys) are readable by its user alone.
   process.umask(0o077);
+  const create = options.create === true;
+  if (!create && !existsSync(join(config.dataDir, SQLITE_FILE))) {
+    throw new VigilError('ERR_CONFIG', `No Vigil data directory at ${config.dataDir} (start the server once with \`vigil serve\` to create one)`);
+  }
   prepareDataDir(config.dataDir);
   loadDefinitions();
-  const master = loadOrCreateMasterKey(config.dataDir, config.masterKey);
+  const master = loadOrCreateMasterKey(config.masterKeyFile, config.masterKey, create);
   const store = openStore(config.dataDir);
   try {
     const now = options.now ?? (() => new Date());
@@ -54,13 +65,15 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
       now,
     });
     const tokenUrl = `${config.publicUrl}/oauth2/token`;
-    const bootstrapFile = options.bootstrap === true ? await ensureBootstrapAdmin(store, config.dataDir, tokenUrl) : undefined;
+    const clients = new ClientRegistry(store, keyring.derive('oauth-client-rows'));
+    const bootstrapFile = create ? await ensureBootstrapAdmin(store, clients, config.dataDir, tokenUrl) : undefined;
     return {
       config,
       store,
       keyring,
       repository: new Repository({ store, keyring, tenant: config.tenant, now }),
       signingKeys,
+      clients,
       tokens,
       cursors: new CursorSigner(keyring.derive(`cursor:${config.tenant}`)),
       bootstrapFile,

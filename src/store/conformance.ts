@@ -150,7 +150,7 @@ export function storeConformance(factory: StoreFactory): void {
 
     it('stores OAuth clients and signing keys', async () => {
       assert.equal(await store.getClient('c1'), undefined);
-      const client = { clientId: 'c1', secretHash: 'scrypt$x', name: 'n', scopes: 'system/*.rs', roles: ['security-admin'], disabled: false, createdAt: '2026-01-01T00:00:00.000Z' };
+      const client = { clientId: 'c1', secretHash: 'scrypt$x', name: 'n', scopes: 'system/*.rs', roles: ['security-admin'], disabled: false, createdAt: '2026-01-01T00:00:00.000Z', rowMac: 'mac' };
       await store.insertClient(client);
       assert.deepEqual(await store.getClient('c1'), client);
       assert.equal(await store.countClients(), 1);

@@ -50,6 +50,8 @@ export interface OAuthClientRow {
   readonly roles: readonly string[];
   readonly disabled: boolean;
   readonly createdAt: string;
+  /** MAC over the other fields, keyed from the master key (auth/clients.ts). */
+  readonly rowMac: string;
 }
 
 export interface SigningKeyRow {

@@ -31,7 +31,7 @@ export interface TestVigilOptions {
 export async function startTestVigil(options: TestVigilOptions = {}): Promise<TestVigil> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-test-'));
   const config = loadConfig({ VIGIL_LOG_LEVEL: 'info', ...options.env }, { dataDir: dir });
-  const vigil = await openVigil(config, { bootstrap: true, ...(options.now === undefined ? {} : { now: options.now }) });
+  const vigil = await openVigil(config, { create: true, ...(options.now === undefined ? {} : { now: options.now }) });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS oauth_clients (
   scopes TEXT NOT NULL,
   roles TEXT NOT NULL,
   disabled INTEGER NOT NULL DEFAULT 0,
-  created_at TEXT NOT NULL
+  created_at TEXT NOT NULL,
+  row_mac TEXT NOT NULL
 ) STRICT;
 
 CREATE TABLE IF NOT EXISTS resource_versions (

@@ -51,6 +51,8 @@ function connect(path: string): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');
   db.pragma('foreign_keys = ON');
+  // Freed pages (e.g. ciphertext replaced by `keys rewrap`) are zeroed, not left for a thief to read.
+  db.pragma('secure_delete = ON');
   return db;
 }
 
@@ -99,7 +101,7 @@ export class SqliteStore implements Store {
       replaceBox: w.prepare('UPDATE resource_versions SET box = ?, key_version = ? WHERE seq = ? AND box = ?'),
       getClient: r.prepare('SELECT * FROM oauth_clients WHERE client_id = ?'),
       insertClient: w.prepare(
-        'INSERT INTO oauth_clients (client_id, secret_hash, name, scopes, roles, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO oauth_clients (client_id, secret_hash, name, scopes, roles, disabled, created_at, row_mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       countClients: r.prepare('SELECT COUNT(*) AS n FROM oauth_clients'),
       listSigningKeys: r.prepare('SELECT kid, alg, public_jwk, private_box, created_at FROM signing_keys ORDER BY created_at, kid'),
@@ -229,7 +231,7 @@ export class SqliteStore implements Store {
 
   async getClient(clientId: string): Promise<OAuthClientRow | undefined> {
     const r = this.#stmt('getClient').get(clientId) as
-      | { client_id: string; secret_hash: string; name: string; scopes: string; roles: string; disabled: number; created_at: string }
+      | { client_id: string; secret_hash: string; name: string; scopes: string; roles: string; disabled: number; created_at: string; row_mac: string }
       | undefined;
     if (r === undefined) return undefined;
     return {
@@ -240,12 +242,13 @@ export class SqliteStore implements Store {
       roles: JSON.parse(r.roles) as string[],
       disabled: r.disabled === 1,
       createdAt: r.created_at,
+      rowMac: r.row_mac,
     };
   }
 
   insertClient(row: OAuthClientRow): Promise<void> {
     return this.#exclusive(async () => {
-      this.#stmt('insertClient').run(row.clientId, row.secretHash, row.name, row.scopes, JSON.stringify(row.roles), row.disabled ? 1 : 0, row.createdAt);
+      this.#stmt('insertClient').run(row.clientId, row.secretHash, row.name, row.scopes, JSON.stringify(row.roles), row.disabled ? 1 : 0, row.createdAt, row.rowMac);
     });
   }
 
