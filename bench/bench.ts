@@ -1,0 +1,434 @@
+/**
+ * `npm run bench`: measures one Vigil server against two references in one run on this machine,
+ * and reports the DESIGN.md "Performance targets" beside the figures. Targets are reported, never
+ * asserted: the exit code is 0 unless the bench itself failed (a server did not start, or a
+ * scenario got errors or non-2xx answers, which would make its figure meaningless).
+ *
+ * Scenarios, each warmed up briefly, then measured with autocannon (keep-alive, one request in
+ * flight per connection):
+ * - `hello`: a bare Fastify "hello" app in its own child process (the machine's ceiling for Node + Fastify);
+ * - `healthz`: Vigil's `GET /healthz` (Vigil's own ceiling: hooks, headers and logging, no FHIR);
+ * - `read`: `GET /fhir/Patient/{id}` with a bearer token, ids cycling over pre-created patients;
+ * - `create`: `POST /fhir/Patient` with a synthetic Patient (validate + encrypt + store).
+ *
+ * Vigil runs as `dist/src/cli/main.js serve` (path taken relative to this compiled file) on a fresh
+ * temporary data directory, with VIGIL_LOG_LEVEL=info: one log line per request, as in production.
+ * The load generator runs in this process, so on 2 cores each side gets about one core.
+ * Requests per second count 2xx answers only. All traffic stays on 127.0.0.1; every patient is
+ * synthetic.
+ *
+ * @example
+ * npm run bench                                   # table on stdout, progress on stderr
+ * npm run bench -- --duration 5 --connections 20
+ * npm run bench -- --json > bench.json            # one JSON object on stdout
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, openSync, closeSync, existsSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon, { type Client, type Options, type Request, type Result } from 'autocannon';
+import { VERSION } from '../src/version.js';
+
+const SEEDED_PATIENTS = 300;
+const CREATE_BODIES = 64;
+const STARTUP_TIMEOUT_MS = 60_000;
+const READ_TARGET_RATIO = 1 / 3;
+const CREATE_TARGET_PER_SECOND = 3000;
+const VIGIL_READY = 'vigil is serving FHIR R4';
+const HELLO_READY = 'hello is serving';
+const FHIR_JSON = 'application/fhir+json';
+
+/** The bench's options, from the command line. */
+export interface BenchOptions {
+  readonly durationSeconds: number;
+  readonly warmupSeconds: number;
+  readonly connections: number;
+  readonly json: boolean;
+}
+
+/** One measured scenario, as printed and as found in `--json` output. */
+export interface ScenarioReport {
+  readonly key: 'hello' | 'healthz' | 'read' | 'create';
+  readonly label: string;
+  readonly requestsPerSecond: number;
+  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly mean: number };
+  readonly ok2xx: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  ratioToHealthz?: number;
+  ratioToHello?: number;
+}
+
+/** One DESIGN.md target, with what this run measured. */
+export interface TargetReport {
+  readonly description: string;
+  readonly measured: number;
+  readonly threshold: number;
+  readonly unit: 'ratio' | 'requests/s';
+  readonly met: boolean;
+}
+
+/** What `--json` prints: one object. */
+export interface BenchReport {
+  readonly vigilVersion: string;
+  readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly node: string; readonly platform: string };
+  readonly options: Omit<BenchOptions, 'json'> & { readonly seededPatients: number };
+  readonly scenarios: ScenarioReport[];
+  readonly targets: TargetReport[];
+  /** False when a scenario got errors or non-2xx answers. */
+  readonly ok: boolean;
+}
+
+interface Server {
+  readonly proc: ChildProcess;
+  /** Origin, e.g. `http://127.0.0.1:41234`. */
+  readonly address: string;
+  /** The JSON line that announced readiness. */
+  readonly ready: Record<string, unknown>;
+}
+
+const progress = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+
+function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } },
+    strict: true,
+  });
+  const int = (name: string, raw: string, min: number, max: number): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+  // A scenario must fit in one access token (300 s by default), warm-up included.
+  const durationSeconds = int('duration', values.duration, 1, 290);
+  return { durationSeconds, warmupSeconds: durationSeconds >= 5 ? 2 : 1, connections: int('connections', values.connections, 1, 1000), json: values.json };
+}
+
+/** Children and the temp dir, released once by `cleanup` on every way out. */
+const children = new Set<ChildProcess>();
+let tempDir: string | undefined;
+
+/** Starts a child whose stdout goes to a file (so logs cost this process nothing) and waits for its ready line. */
+async function startServer(name: string, args: string[], env: NodeJS.ProcessEnv, readyMsg: string): Promise<Server> {
+  if (tempDir === undefined) throw new Error('no temp dir');
+  const logPath = join(tempDir, `${name}.log`);
+  const fd = openSync(logPath, 'w');
+  const proc = spawn(process.execPath, args, { env, stdio: ['ignore', fd, 'pipe'] });
+  closeSync(fd);
+  children.add(proc);
+  let failure: Error | undefined;
+  proc.once('error', (err) => void (failure = err));
+  let stderr = '';
+  proc.stderr?.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString('utf8')).slice(-4000)));
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  for (;;) {
+    if (failure !== undefined) throw new Error(`${name} could not start: ${failure.message}`);
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`${name} exited (${proc.exitCode ?? proc.signalCode}) before it was ready:\n${stderr}`);
+    }
+    for (const line of readFileSync(logPath, 'utf8').split('\n')) {
+      const entry = parseJsonLine(line);
+      const address = entry?.['address'];
+      if (entry?.['msg'] !== readyMsg || typeof address !== 'string') continue;
+      // Load goes to this machine only.
+      if (new URL(address).hostname !== '127.0.0.1') throw new Error(`${name} listens on ${address}, not on 127.0.0.1`);
+      return { proc, address, ready: entry };
+    }
+    if (Date.now() > deadline) throw new Error(`${name} did not get ready within ${STARTUP_TIMEOUT_MS / 1000} s:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function parseJsonLine(line: string): Record<string, unknown> | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const v: unknown = JSON.parse(line);
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGTERM (Vigil closes its store cleanly), then SIGKILL if it lingers. */
+async function stopServer(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode === null && proc.signalCode === null) {
+    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+  children.delete(proc);
+}
+
+async function cleanup(): Promise<void> {
+  await Promise.all([...children].map(stopServer));
+  if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
+  tempDir = undefined;
+}
+
+/** The bare Fastify reference: the usual `{ hello: 'world' }` app, no logger, in its own process. */
+function helloSource(): string {
+  const fastifyUrl = import.meta.resolve('fastify');
+  return [
+    `import Fastify from ${JSON.stringify(fastifyUrl)};`,
+    `const app = Fastify({ logger: false });`,
+    `app.get('/', async () => ({ hello: 'world' }));`,
+    `const address = await app.listen({ host: '127.0.0.1', port: 0 });`,
+    `process.stdout.write(JSON.stringify({ msg: ${JSON.stringify(HELLO_READY)}, address }) + '\\n');`,
+    `process.once('SIGTERM', () => app.close().then(() => process.exit(0)));`,
+  ].join('\n');
+}
+
+/** Only VIGIL_LOG_LEVEL: a VIGIL_* variable from the caller's shell would change what is measured. */
+function vigilEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('VIGIL_')) env[k] = v;
+  return { ...env, VIGIL_LOG_LEVEL: 'info' };
+}
+
+/** A synthetic patient: names from a fixed list, 555-01xx phone numbers, example.org addresses. */
+function syntheticPatient(i: number): Record<string, unknown> {
+  const given = ['Avery', 'Blake', 'Casey', 'Devon', 'Emery', 'Finley', 'Harper', 'Jordan', 'Kendall', 'Morgan', 'Quinn', 'Rowan'];
+  const family = ['Testwell', 'Samplesen', 'Mockridge', 'Fakely', 'Benchley', 'Placeholder', 'Synthwood'];
+  const first = given[i % given.length] ?? 'Avery';
+  const middle = given[(i * 7 + 3) % given.length] ?? 'Blake';
+  const last = family[i % family.length] ?? 'Testwell';
+  const birthDate = `${1940 + (i % 70)}-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')}`;
+  const mrn = `BENCH-${String(i).padStart(6, '0')}`;
+  return {
+    resourceType: 'Patient',
+    text: {
+      status: 'generated',
+      div: `<div xmlns="http://www.w3.org/1999/xhtml"><p>${first} ${middle} ${last}, born ${birthDate}, MRN ${mrn}</p></div>`,
+    },
+    identifier: [
+      {
+        use: 'usual',
+        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR', display: 'Medical record number' }] },
+        system: 'https://vigil.example.org/fhir/sid/mrn',
+        value: mrn,
+      },
+    ],
+    active: true,
+    name: [{ use: 'official', family: last, given: [first, middle] }],
+    telecom: [
+      { system: 'phone', value: `+1 555-01${String(i % 100).padStart(2, '0')}`, use: 'home' },
+      { system: 'email', value: `${first.toLowerCase()}.${last.toLowerCase()}${i}@example.org`, use: 'home' },
+    ],
+    gender: ['female', 'male', 'other', 'unknown'][i % 4],
+    birthDate,
+    address: [
+      { use: 'home', type: 'physical', line: [`${10 + (i % 990)} Example Street`, `Unit ${1 + (i % 40)}`], city: 'Springfield', state: 'XX', postalCode: String(10000 + i).slice(-5), country: 'US' },
+    ],
+  };
+}
+
+async function accessToken(address: string, dataDir: string): Promise<{ token: string; expiresIn: number }> {
+  const creds = JSON.parse(readFileSync(join(dataDir, 'bootstrap-admin.json'), 'utf8')) as { client_id?: unknown; client_secret?: unknown };
+  if (typeof creds.client_id !== 'string' || typeof creds.client_secret !== 'string') throw new Error('bootstrap-admin.json has no client credentials');
+  const basic = Buffer.from(`${encodeURIComponent(creds.client_id)}:${encodeURIComponent(creds.client_secret)}`).toString('base64');
+  const res = await fetch(`${address}/oauth2/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+  const body = (await res.json()) as { access_token?: unknown; expires_in?: unknown };
+  if (res.status !== 200 || typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') throw new Error(`the token endpoint answered ${res.status}`);
+  return { token: body.access_token, expiresIn: body.expires_in };
+}
+
+/** Creates `count` patients, `concurrency` at a time, and returns their server-assigned ids. */
+async function seedPatients(patientUrl: string, token: string, count: number, concurrency: number): Promise<string[]> {
+  const ids: string[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++;
+      const res = await fetch(patientUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': FHIR_JSON, accept: FHIR_JSON },
+        body: JSON.stringify(syntheticPatient(i)),
+      });
+      const body = (await res.json()) as { id?: unknown };
+      if (res.status !== 201 || typeof body.id !== 'string') throw new Error(`seeding a patient answered ${res.status}`);
+      ids.push(body.id);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return ids;
+}
+
+/** Latencies of 2xx answers, kept whole: autocannon's own histogram rounds to whole milliseconds. */
+interface Run {
+  readonly result: Result;
+  readonly latencies: Float64Array;
+}
+
+function cannon(options: Options): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const latencies: number[] = [];
+    autocannon(options, (err, result) => (err === null ? resolve({ result, latencies: Float64Array.from(latencies) }) : reject(err))).on(
+      'response',
+      (_client, status, _bytes, ms) => {
+        if (status >= 200 && status < 300) latencies.push(ms);
+      },
+    );
+  });
+}
+
+const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+/** Each connection walks the same requests from its own starting point, so they spread over the ids. */
+function spreadOver(requests: Request[], connections: number): (client: Client) => void {
+  let n = 0;
+  return (client) => {
+    const start = Math.floor((n++ * requests.length) / connections) % requests.length;
+    client.setRequests([...requests.slice(start), ...requests.slice(0, start)]);
+  };
+}
+
+async function measure(key: ScenarioReport['key'], label: string, options: Options, opts: BenchOptions): Promise<ScenarioReport> {
+  const base = { ...options, connections: opts.connections };
+  progress(`${label}: warming up ${opts.warmupSeconds} s, then measuring ${opts.durationSeconds} s`);
+  await cannon({ ...base, duration: opts.warmupSeconds });
+  const { result: r, latencies } = await cannon({ ...base, duration: opts.durationSeconds });
+  latencies.sort();
+  const mean = latencies.length === 0 ? 0 : latencies.reduce((a, b) => a + b, 0) / latencies.length;
+  return {
+    key,
+    label,
+    requestsPerSecond: round(r.duration > 0 ? r['2xx'] / r.duration : 0, 1),
+    latencyMs: { p50: round(percentile(latencies, 50), 3), p99: round(percentile(latencies, 99), 3), mean: round(mean, 3) },
+    ok2xx: r['2xx'],
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+  };
+}
+
+async function runBench(opts: BenchOptions): Promise<BenchReport> {
+  tempDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  const scenarios: ScenarioReport[] = [];
+
+  // One server at a time, so an idle one takes nothing from the one being measured.
+  progress('starting the bare Fastify hello server');
+  const hello = await startServer('hello', ['--input-type=module', '-e', helloSource()], process.env, HELLO_READY);
+  scenarios.push(await measure('hello', 'bare Fastify hello: GET /', { url: hello.address }, opts));
+  await stopServer(hello.proc);
+
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const main = join(root, 'src', 'cli', 'main.js');
+  if (!existsSync(main)) throw new Error(`Vigil is not built: ${main} is missing`);
+  const dataDir = join(tempDir, 'data');
+  progress('starting Vigil on a fresh data directory');
+  const vigil = await startServer('vigil', [main, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir], vigilEnv(), VIGIL_READY);
+  const fhirBase = vigil.ready['fhirBaseUrl'];
+  if (typeof fhirBase !== 'string') throw new Error('Vigil did not announce its fhirBaseUrl');
+  const patientPath = `${new URL(fhirBase).pathname}/Patient`;
+
+  const seed = await accessToken(vigil.address, dataDir);
+  // A token that expires mid-run would turn the rest of the run into 401s.
+  if (opts.warmupSeconds + opts.durationSeconds + 5 > seed.expiresIn) {
+    throw new Error(`--duration must leave a scenario shorter than the token lifetime (${seed.expiresIn} s)`);
+  }
+  progress(`creating ${SEEDED_PATIENTS} synthetic patients`);
+  const ids = await seedPatients(`${vigil.address}${patientPath}`, seed.token, SEEDED_PATIENTS, opts.connections);
+
+  scenarios.push(await measure('healthz', 'Vigil: GET /healthz', { url: `${vigil.address}/healthz` }, opts));
+
+  const readToken = (await accessToken(vigil.address, dataDir)).token;
+  const reads: Request[] = ids.map((id) => ({ method: 'GET', path: `${patientPath}/${id}` }));
+  const readHeaders = { authorization: `Bearer ${readToken}`, accept: FHIR_JSON };
+  scenarios.push(
+    await measure('read', 'Vigil read: GET /fhir/Patient/{id}', { url: vigil.address, headers: readHeaders, requests: reads, setupClient: spreadOver(reads, opts.connections) }, opts),
+  );
+
+  const createToken = (await accessToken(vigil.address, dataDir)).token;
+  const creates: Request[] = Array.from({ length: CREATE_BODIES }, (_, i) => ({ method: 'POST', path: patientPath, body: JSON.stringify(syntheticPatient(SEEDED_PATIENTS + i)) }));
+  const createHeaders = { authorization: `Bearer ${createToken}`, 'content-type': FHIR_JSON, accept: FHIR_JSON };
+  scenarios.push(
+    await measure('create', 'Vigil create: POST /fhir/Patient', { url: vigil.address, headers: createHeaders, requests: creates, setupClient: spreadOver(creates, opts.connections) }, opts),
+  );
+  await stopServer(vigil.proc);
+
+  const rate = (key: ScenarioReport['key']): number => scenarios.find((s) => s.key === key)?.requestsPerSecond ?? 0;
+  for (const s of scenarios) {
+    if (s.key !== 'healthz' && rate('healthz') > 0) s.ratioToHealthz = round(s.requestsPerSecond / rate('healthz'), 4);
+    if (s.key !== 'hello' && rate('hello') > 0) s.ratioToHello = round(s.requestsPerSecond / rate('hello'), 4);
+  }
+  const readRatio = rate('hello') > 0 ? round(rate('read') / rate('hello'), 4) : 0;
+  const targets: TargetReport[] = [
+    { description: 'read by id >= 1/3 of bare Fastify hello', measured: readRatio, threshold: round(READ_TARGET_RATIO, 4), unit: 'ratio', met: readRatio >= READ_TARGET_RATIO },
+    { description: `create >= ${CREATE_TARGET_PER_SECOND}/s`, measured: rate('create'), threshold: CREATE_TARGET_PER_SECOND, unit: 'requests/s', met: rate('create') >= CREATE_TARGET_PER_SECOND },
+  ];
+  const cpuList = cpus();
+  return {
+    vigilVersion: VERSION,
+    machine: { cpus: availableParallelism(), cpuModel: cpuList[0]?.model.trim() ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}` },
+    options: { durationSeconds: opts.durationSeconds, warmupSeconds: opts.warmupSeconds, connections: opts.connections, seededPatients: ids.length },
+    scenarios,
+    targets,
+    ok: scenarios.every((s) => s.non2xx === 0 && s.errors === 0 && s.ok2xx > 0),
+  };
+}
+
+function table(report: BenchReport): string {
+  const { machine: m, options: o } = report;
+  const num = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const ratio = (n: number | undefined): string => (n === undefined ? '-' : `${num(n, 2)}x`);
+  const rows = [
+    ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs healthz', 'vs hello', 'non-2xx/errors'],
+    ...report.scenarios.map((s) => [s.label, num(s.requestsPerSecond), num(s.latencyMs.p50, 2), num(s.latencyMs.p99, 2), ratio(s.ratioToHealthz), ratio(s.ratioToHello), `${s.non2xx}/${s.errors}`]),
+  ];
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  const fmt = (r: string[]): string => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ');
+  const lines = [
+    `Vigil ${report.vigilVersion} bench: ${m.cpus} CPUs (${m.cpuModel}), Node ${m.node}, ${o.connections} connections,`,
+    `${o.durationSeconds} s per scenario after ${o.warmupSeconds} s warm-up, ${o.seededPatients} patients for reads; load generator on the same machine`,
+    '',
+    ...rows.map(fmt),
+    '',
+    'DESIGN.md performance targets (reported, not asserted):',
+    ...report.targets.map((t) => {
+      const measured = t.unit === 'ratio' ? `${num(t.measured, 2)} (need ${num(t.threshold, 2)})` : `${num(t.measured)}/s (need ${num(t.threshold)}/s)`;
+      return `  ${t.description.padEnd(42)} ${measured.padEnd(24)} ${t.met ? 'met' : 'NOT MET'}`;
+    }),
+  ];
+  if (!report.ok) lines.push('', 'bench: a scenario got errors or non-2xx answers; its figures do not measure what they claim');
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<number> {
+  let opts: BenchOptions;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--duration S] [--connections N] [--json]\n`);
+    return 2;
+  }
+  const interrupted = (): void => void cleanup().finally(() => process.exit(130));
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    const report = await runBench(opts);
+    process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : table(report));
+    return report.ok ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`bench: failed: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    await cleanup();
+  }
+}
+
+process.exitCode = await main();
