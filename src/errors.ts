@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   ERR_UNSUPPORTED_MEDIA_TYPE: 'The request body is not FHIR JSON',
   ERR_NOT_ACCEPTABLE: 'Only FHIR JSON responses are available',
   ERR_BODY_TOO_LARGE: 'The request body exceeds the configured limit',
+  ERR_TOO_COSTLY: 'The search would examine too many resources',
   ERR_UNKNOWN_TYPE: 'The resource type is not known',
   ERR_NOT_FOUND: 'The resource was not found',
   ERR_GONE: 'The resource was deleted',
@@ -27,6 +28,30 @@ export const ERROR_CODES = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The HTTP status each error code answers with (src/http applies it; batch responses report it). */
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  ERR_CONFIG: 500,
+  ERR_BAD_REQUEST: 400,
+  ERR_INVALID_RESOURCE: 400,
+  ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  ERR_NOT_ACCEPTABLE: 406,
+  ERR_BODY_TOO_LARGE: 413,
+  ERR_TOO_COSTLY: 400,
+  ERR_UNKNOWN_TYPE: 404,
+  ERR_NOT_FOUND: 404,
+  ERR_GONE: 410,
+  ERR_VERSION_CONFLICT: 412,
+  ERR_CONFLICT: 409,
+  ERR_NOT_SUPPORTED: 501,
+  ERR_UNAUTHENTICATED: 401,
+  ERR_SCOPE: 403,
+  ERR_OAUTH: 400,
+  ERR_INTEGRITY: 500,
+  ERR_KEY: 500,
+  ERR_INTERNAL: 500,
+};
+
 
 /** One issue of a client error, named by FHIRPath-like location (never by value). */
 export interface ErrorIssue {

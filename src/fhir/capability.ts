@@ -1,5 +1,6 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import { loadDefinitions } from './definitions.js';
+import { searchParams } from './search/params.js';
 
 export interface CapabilityOptions {
   readonly fhirBaseUrl: string;
@@ -9,8 +10,8 @@ export interface CapabilityOptions {
 }
 
 /**
- * The CapabilityStatement: it claims only what this server does. Search, batch and transaction
- * are not advertised until they are implemented.
+ * The CapabilityStatement: it claims only what this server does (no composite or special search
+ * parameters, no PATCH, no system-wide search).
  */
 export function capabilityStatement(o: CapabilityOptions): CapabilityStatement {
   const resource: CapabilityStatementRestResource[] = [...loadDefinitions()].sort().map((type) => ({
@@ -24,14 +25,20 @@ export function capabilityStatement(o: CapabilityOptions): CapabilityStatement {
       { code: 'history-instance' },
       { code: 'history-type' },
       { code: 'create' },
+      { code: 'search-type' },
     ],
     versioning: 'versioned-update',
     readHistory: true,
     updateCreate: true,
-    conditionalCreate: false,
+    conditionalCreate: true,
     conditionalRead: 'not-supported',
-    conditionalUpdate: false,
-    conditionalDelete: 'not-supported',
+    conditionalUpdate: true,
+    conditionalDelete: 'single',
+    searchInclude: ['*', ...references(type).map((p) => `${type}:${p}`)],
+    searchRevInclude: ['*'],
+    searchParam: [...searchParams(type).values()]
+      .filter((p) => p.type !== 'composite' && p.type !== 'special')
+      .map((p) => ({ name: p.code, type: p.type as 'string', definition: `http://hl7.org/fhir/SearchParameter/${definitionId(type, p.code)}` })),
   }));
   return {
     resourceType: 'CapabilityStatement',
@@ -62,8 +69,17 @@ export function capabilityStatement(o: CapabilityOptions): CapabilityStatement {
           ],
         },
         resource,
-        interaction: [{ code: 'history-system' }],
+        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
       },
     ],
   };
+}
+
+function references(type: string): string[] {
+  return [...searchParams(type).values()].filter((p) => p.type === 'reference').map((p) => p.code);
+}
+
+/** The id of a base SearchParameter: `Resource-id` style for shared ones, else `Type-code`. */
+function definitionId(type: string, code: string): string {
+  return code.startsWith('_') ? `Resource${code.replace('_', '-')}` : `${type}-${code}`;
 }

@@ -7,3 +7,5 @@ export { errorOutcome, infoOutcome } from './outcome.js';
 export { capabilityStatement } from './capability.js';
 export { historyBundle } from './history-bundle.js';
 export { CursorSigner } from './cursor.js';
+export * from './search/index.js';
+export * from './bundle/index.js';

@@ -11,6 +11,7 @@ const ISSUE_CODES: Record<ErrorCode, IssueCode> = {
   ERR_UNSUPPORTED_MEDIA_TYPE: 'not-supported',
   ERR_NOT_ACCEPTABLE: 'not-supported',
   ERR_BODY_TOO_LARGE: 'too-costly',
+  ERR_TOO_COSTLY: 'too-costly',
   ERR_UNKNOWN_TYPE: 'not-supported',
   ERR_NOT_FOUND: 'not-found',
   ERR_GONE: 'deleted',

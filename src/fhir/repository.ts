@@ -1,10 +1,14 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { VigilError } from '../errors.js';
 import { keyVersionOf, resourceContext, type Keyring } from '../crypto/index.js';
-import type { HistoryQuery, Store, VersionRow } from '../store/index.js';
+import type { HistoryQuery, IndexRows, Store, StoreTx, VersionRow } from '../store/index.js';
 import { isKnownResourceType } from './definitions.js';
 import { isValidId, newId } from './ids.js';
 import { validate } from './validate.js';
+import { BlindIndex } from './search/blind-index.js';
+import { IndexBuilder } from './search/index-rows.js';
+import { SearchEngine, type SearchPage } from './search/engine.js';
+import type { SearchRequest } from './search/parse.js';
 
 /** One stored version, decrypted. `json` is the exact stored text, ready to send. */
 export interface ResourceVersion {
@@ -31,8 +35,31 @@ export interface RepositoryOptions {
   readonly store: Store;
   readonly keyring: Keyring;
   readonly tenant: string;
+  /** The FHIR base URL, so absolute references to this server are indexed as relative ones. */
+  readonly fhirBaseUrl: string;
   readonly now?: () => Date;
   readonly newId?: () => string;
+}
+
+/** A checked write, ready to store (see Repository#prepare). */
+export interface PreparedWrite {
+  readonly type: string;
+  readonly id: string;
+  readonly resource: Resource;
+  readonly rows: IndexRows;
+}
+
+export interface WriteOptions {
+  readonly ifMatch?: number;
+  /** False when the caller may update but not create: a write that would create is ERR_SCOPE. */
+  readonly allowCreate?: boolean;
+}
+
+/** Writes inside one store transaction (see Repository#unit). */
+export interface WriteUnit {
+  write(prepared: PreparedWrite, opts?: WriteOptions & { mustNotExist?: boolean }): Promise<WriteResult>;
+  delete(type: string, id: string, ifMatch?: number): Promise<boolean>;
+  exists(type: string, id: string): Promise<boolean>;
 }
 
 export interface WriteResult {
@@ -75,6 +102,8 @@ export class Repository {
   readonly #tenant: string;
   readonly #now: () => Date;
   readonly #newId: () => string;
+  readonly #indexer: IndexBuilder;
+  readonly #engine: SearchEngine;
 
   constructor(options: RepositoryOptions) {
     this.#store = options.store;
@@ -82,51 +111,106 @@ export class Repository {
     this.#tenant = options.tenant;
     this.#now = options.now ?? (() => new Date());
     this.#newId = options.newId ?? newId;
+    const blind = new BlindIndex(options.keyring.derive(`search-index:${options.tenant}`));
+    this.#indexer = new IndexBuilder(blind, options.fhirBaseUrl);
+    this.#engine = new SearchEngine({
+      store: options.store,
+      tenant: options.tenant,
+      blind,
+      fhirBaseUrl: options.fhirBaseUrl,
+      open: async (row) => JSON.parse(await this.#decrypt(row)) as Resource,
+      ...(options.now === undefined ? {} : { now: options.now }),
+    });
+  }
+
+  /** Runs a parsed search; `cursor` is the verified payload of a paging cursor. */
+  search(request: SearchRequest, cursor?: Record<string, unknown>): Promise<SearchPage> {
+    return this.#engine.search(request, cursor);
+  }
+
+  get engine(): SearchEngine {
+    return this.#engine;
+  }
+
+  /**
+   * Checks and prepares a write outside any transaction: type, id, body shape, R4 validation and
+   * search index rows (none of which depend on the version or time the write will get).
+   */
+  prepare(type: string, id: string, body: unknown): PreparedWrite {
+    assertType(type);
+    assertId(id);
+    const resource = asResource(body, type);
+    const stamped = stamp(resource, id, 1, this.#now().toISOString());
+    validate(stamped);
+    return { type, id, resource, rows: this.#indexer.rows(stamped) };
+  }
+
+  /** A fresh server-assigned id. */
+  newId(): string {
+    return this.#newId();
   }
 
   /** Creates a resource with a server-assigned id; any id in the body is ignored, as the spec says. */
   async create(type: string, body: unknown): Promise<WriteResult> {
     assertType(type);
-    const resource = asResource(body, type);
-    const id = this.#newId();
-    validate(stamp(resource, id, 1, this.#now().toISOString()));
-    return this.#write(type, id, resource, { mustNotExist: true });
+    const prepared = this.prepare(type, this.#newId(), { ...asResource(body, type), id: undefined });
+    return this.#store.tx((tx) => this.#writeIn(tx, prepared, { mustNotExist: true }));
   }
 
   /**
    * Updates a resource, or creates it with the client's id when it does not exist (unless
    * `allowCreate` is false: then that case is ERR_SCOPE).
    */
-  async update(type: string, id: string, body: unknown, opts: { ifMatch?: number; allowCreate?: boolean } = {}): Promise<WriteResult> {
+  async update(type: string, id: string, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
     assertType(type);
     assertId(id);
-    const resource = asResource(body, type);
-    if (resource.id !== id) throw new VigilError('ERR_BAD_REQUEST', 'The id in the body must match the id in the URL');
-    validate(stamp(resource, id, 1, this.#now().toISOString()));
-    return this.#write(type, id, resource, opts);
+    if (asResource(body, type).id !== id) throw new VigilError('ERR_BAD_REQUEST', 'The id in the body must match the id in the URL');
+    const prepared = this.prepare(type, id, body);
+    return this.#store.tx((tx) => this.#writeIn(tx, prepared, opts));
   }
 
   /** Deletes a resource by writing a tombstone version. Returns false when it was already deleted. */
   async delete(type: string, id: string, ifMatch?: number): Promise<boolean> {
     assertType(type);
     assertId(id);
-    return this.#store.tx(async (tx) => {
-      const current = await tx.current(this.#tenant, type, id);
-      if (current === undefined) throw new VigilError('ERR_NOT_FOUND');
-      if (ifMatch !== undefined && current.versionId !== ifMatch) throw new VigilError('ERR_VERSION_CONFLICT');
-      if (current.deleted) return false;
-      await tx.append({
-        tenant: this.#tenant,
-        type,
-        id,
-        versionId: current.versionId + 1,
-        lastUpdated: this.#nextTime(current.lastUpdated),
-        deleted: true,
-        keyVersion: null,
-        box: null,
-      });
-      return true;
+    return this.#store.tx((tx) => this.#deleteIn(tx, type, id, ifMatch));
+  }
+
+  /**
+   * Runs several writes as one unit: they all commit, or none does (FHIR transaction Bundles).
+   * Prepare every write first, outside the unit, so the write lock is held only for storing.
+   */
+  unit<T>(fn: (unit: WriteUnit) => Promise<T>): Promise<T> {
+    return this.#store.tx((tx) =>
+      fn({
+        write: (prepared, opts) => this.#writeIn(tx, prepared, opts ?? {}),
+        delete: (type, id, ifMatch) => this.#deleteIn(tx, type, id, ifMatch),
+        exists: async (type, id) => {
+          const current = await tx.current(this.#tenant, type, id);
+          return current !== undefined && !current.deleted;
+        },
+      }),
+    );
+  }
+
+  async #deleteIn(tx: StoreTx, type: string, id: string, ifMatch?: number): Promise<boolean> {
+    const current = await tx.current(this.#tenant, type, id);
+    if (current === undefined) throw new VigilError('ERR_NOT_FOUND');
+    if (ifMatch !== undefined && current.versionId !== ifMatch) throw new VigilError('ERR_VERSION_CONFLICT');
+    if (current.deleted) return false;
+    // A deleted resource leaves the search index (its old versions stay readable by vread and history).
+    await tx.replaceIndex(this.#tenant, type, id, undefined);
+    await tx.append({
+      tenant: this.#tenant,
+      type,
+      id,
+      versionId: current.versionId + 1,
+      lastUpdated: this.#nextTime(current.lastUpdated),
+      deleted: true,
+      keyVersion: null,
+      box: null,
     });
+    return true;
   }
 
   async read(type: string, id: string): Promise<ResourceVersion> {
@@ -160,21 +244,21 @@ export class Repository {
     return page.rows.length > query.count && last !== undefined ? { entries, total: page.total, nextBeforeSeq: last.seq } : { entries, total: page.total };
   }
 
-  async #write(type: string, id: string, resource: Resource, opts: { ifMatch?: number; mustNotExist?: boolean; allowCreate?: boolean }): Promise<WriteResult> {
-    return this.#store.tx(async (tx) => {
-      const current = await tx.current(this.#tenant, type, id);
-      if (opts.allowCreate === false && (current === undefined || current.deleted)) {
-        throw new VigilError('ERR_SCOPE', 'The access token does not grant creating this resource');
-      }
-      if (opts.mustNotExist === true && current !== undefined) throw new VigilError('ERR_CONFLICT', 'A resource with this id already exists');
-      if (opts.ifMatch !== undefined && current?.versionId !== opts.ifMatch) throw new VigilError('ERR_VERSION_CONFLICT');
-      const versionId = (current?.versionId ?? 0) + 1;
-      const lastUpdated = this.#nextTime(current?.lastUpdated);
-      const json = JSON.stringify(stamp(resource, id, versionId, lastUpdated));
-      const box = this.#keyring.encrypt(Buffer.from(json), resourceContext(this.#tenant, type, id, versionId));
-      await tx.append({ tenant: this.#tenant, type, id, versionId, lastUpdated, deleted: false, keyVersion: keyVersionOf(box), box });
-      return { version: { type, id, versionId, lastUpdated, json }, created: current === undefined || current.deleted };
-    });
+  async #writeIn(tx: StoreTx, p: PreparedWrite, opts: WriteOptions & { mustNotExist?: boolean }): Promise<WriteResult> {
+    const { type, id, resource, rows } = p;
+    const current = await tx.current(this.#tenant, type, id);
+    if (opts.allowCreate === false && (current === undefined || current.deleted)) {
+      throw new VigilError('ERR_SCOPE', 'The access token does not grant creating this resource');
+    }
+    if (opts.mustNotExist === true && current !== undefined) throw new VigilError('ERR_CONFLICT', 'A resource with this id already exists');
+    if (opts.ifMatch !== undefined && current?.versionId !== opts.ifMatch) throw new VigilError('ERR_VERSION_CONFLICT');
+    const versionId = (current?.versionId ?? 0) + 1;
+    const lastUpdated = this.#nextTime(current?.lastUpdated);
+    const json = JSON.stringify(stamp(resource, id, versionId, lastUpdated));
+    const box = this.#keyring.encrypt(Buffer.from(json), resourceContext(this.#tenant, type, id, versionId));
+    await tx.append({ tenant: this.#tenant, type, id, versionId, lastUpdated, deleted: false, keyVersion: keyVersionOf(box), box });
+    await tx.replaceIndex(this.#tenant, type, id, rows);
+    return { version: { type, id, versionId, lastUpdated, json }, created: current === undefined || current.deleted };
   }
 
   /** lastUpdated never goes backwards for one resource, even if the clock does. */

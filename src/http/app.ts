@@ -8,6 +8,7 @@ import { parseFormBody, parseJsonBody } from './json-body.js';
 import { addSecurityHeaders, applySecurityHeaders, securityHeaders } from './security-headers.js';
 import { registerFhirRoutes } from './fhir-routes.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
+import { registerSearchRoutes } from './search-routes.js';
 
 export interface AppOptions {
   readonly logger: Logger;
@@ -70,6 +71,7 @@ export async function buildApp(vigil: Vigil, options: AppOptions): Promise<Fasti
   installErrorHandlers(app);
   registerOAuthRoutes(app, vigil);
   registerFhirRoutes(app, vigil);
+  registerSearchRoutes(app, vigil);
   await app.ready();
   return app;
 }

@@ -1,28 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { OAuthError, VigilError, type ErrorCode } from '../errors.js';
+import { ERROR_STATUS, OAuthError, VigilError, type ErrorCode } from '../errors.js';
 import { errorOutcome } from '../fhir/index.js';
 
-/** HTTP status of each error code: the one place where codes become statuses. */
-export const STATUS: Record<ErrorCode, number> = {
-  ERR_CONFIG: 500,
-  ERR_BAD_REQUEST: 400,
-  ERR_INVALID_RESOURCE: 400,
-  ERR_UNSUPPORTED_MEDIA_TYPE: 415,
-  ERR_NOT_ACCEPTABLE: 406,
-  ERR_BODY_TOO_LARGE: 413,
-  ERR_UNKNOWN_TYPE: 404,
-  ERR_NOT_FOUND: 404,
-  ERR_GONE: 410,
-  ERR_VERSION_CONFLICT: 412,
-  ERR_CONFLICT: 409,
-  ERR_NOT_SUPPORTED: 501,
-  ERR_UNAUTHENTICATED: 401,
-  ERR_SCOPE: 403,
-  ERR_OAUTH: 400,
-  ERR_INTEGRITY: 500,
-  ERR_KEY: 500,
-  ERR_INTERNAL: 500,
-};
+/** HTTP status of each error code (defined beside the codes, in src/errors.ts). */
+export const STATUS: Record<ErrorCode, number> = ERROR_STATUS;
 
 /** Fastify's own errors, turned into Vigil errors without their messages (which may quote input). */
 function fromFastify(err: FastifyError): VigilError {

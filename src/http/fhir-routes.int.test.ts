@@ -36,10 +36,11 @@ describe('FHIR REST interactions', () => {
     const resources = rest['resource'] as { type: string; interaction: { code: string }[] }[];
     assert.ok(resources.length >= 145);
     const patient = resources.find((r) => r.type === 'Patient');
-    assert.deepEqual(patient?.interaction.map((i) => i.code).sort(), ['create', 'delete', 'history-instance', 'history-type', 'read', 'update', 'vread']);
-    // Search and transactions are not built yet, so they must not be advertised.
-    assert.ok(!JSON.stringify(cs).includes('search-type'));
-    assert.ok(!JSON.stringify(cs).includes('"transaction"'));
+    assert.deepEqual(patient?.interaction.map((i) => i.code).sort(), ['create', 'delete', 'history-instance', 'history-type', 'read', 'search-type', 'update', 'vread']);
+    const params = (patient as unknown as { searchParam: { name: string; type: string }[] }).searchParam;
+    for (const name of ['name', 'family', 'birthdate', 'identifier', 'general-practitioner', '_id', '_lastUpdated']) assert.ok(params.some((p) => p.name === name), name);
+    assert.ok(!params.some((p) => p.type === 'composite' || p.type === 'special'), 'composite and special parameters are not claimed');
+    assert.deepEqual((rest['interaction'] as { code: string }[]).map((i) => i.code).sort(), ['batch', 'history-system', 'transaction']);
     assert.ok(!resources.some((r) => r.type === 'SubscriptionStatus'));
   });
 
@@ -209,8 +210,11 @@ describe('FHIR REST interactions', () => {
       { name: 'xml _format', status: 406, run: () => t.fhir('GET', '/fhir/Patient/x?_format=xml') },
       { name: 'id too long', status: 404, run: () => t.fhir('GET', `/fhir/Patient/${'a'.repeat(65)}`) },
       { name: 'id bad chars', status: 404, run: () => t.fhir('GET', '/fhir/Patient/a_b') },
-      { name: 'search not built', status: 501, run: () => t.fhir('GET', '/fhir/Patient?name=Ozymandias') },
-      { name: 'transaction not built', status: 501, run: () => t.fhir('POST', '/fhir', { body: { resourceType: 'Bundle', type: 'transaction' } }) },
+      { name: 'unknown search parameter', status: 400, run: () => t.fhir('GET', '/fhir/Patient?nickname=Ozymandias') },
+      { name: 'bad search modifier', status: 400, run: () => t.fhir('GET', '/fhir/Patient?name:sounds-like=Ozymandias') },
+      { name: 'bad date value', status: 400, run: () => t.fhir('GET', '/fhir/Patient?birthdate=Ozymandias') },
+      { name: 'collection bundle to /fhir', status: 400, run: () => t.fhir('POST', '/fhir', { body: { resourceType: 'Bundle', type: 'collection' } }) },
+      { name: 'patch not built', status: 501, run: () => t.fhir('PATCH', '/fhir/Patient/x', { body: [] }) },
       { name: 'no route', status: 404, run: () => t.fhir('GET', '/fhir/Patient/1/2/3/4') },
     ];
     for (const c of cases) {

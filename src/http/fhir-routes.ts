@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VERSION } from '../version.js';
 import { VigilError } from '../errors.js';
 import type { Vigil } from '../runtime/index.js';
-import { capabilityStatement, historyBundle, isKnownResourceType, isValidId, parseVersionId } from '../fhir/index.js';
-import { FHIR_JSON, authenticate, checkFormat, ifMatchVersion, requireScope, sendWritten, versionHeaders } from './fhir-request.js';
+import { capabilityStatement, historyBundle, isKnownResourceType, isValidId, parseVersionId, processBundle } from '../fhir/index.js';
+import { FHIR_JSON, authenticate, checkFormat, ifMatchVersion, requireScope, returnPreference, sendWritten, versionHeaders } from './fhir-request.js';
 
 interface TypeParams {
   type: string;
@@ -181,11 +181,17 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
   const notYet = async (): Promise<never> => {
     throw new VigilError('ERR_NOT_SUPPORTED', 'This interaction is not supported yet');
   };
-  app.get<{ Params: TypeParams }>('/fhir/:type', async (request) => {
-    knownType(request.params.type);
-    return notYet();
+  app.post('/fhir', async (request, reply) => {
+    checkFormat(request);
+    const who = principal(request);
+    const bundle = await processBundle(repository, request.body, {
+      fhirBaseUrl: base,
+      authorize: (type, perm) => requireScope(who, type, perm),
+      mayCreate: (type) => who.scopes.allows('system', type, 'c'),
+      minimal: returnPreference(request) === 'minimal',
+    });
+    return reply.header('content-type', FHIR_JSON).send(JSON.stringify(bundle));
   });
-  app.post('/fhir', notYet);
   app.patch('/fhir/:type/:id', notYet);
 }
 

@@ -71,7 +71,7 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
       config,
       store,
       keyring,
-      repository: new Repository({ store, keyring, tenant: config.tenant, now }),
+      repository: new Repository({ store, keyring, tenant: config.tenant, fhirBaseUrl: config.fhirBaseUrl, now }),
       signingKeys,
       clients,
       tokens,

@@ -67,6 +67,12 @@ export interface SigningKeyRow {
 export interface StoreTx {
   current(tenant: string, type: string, id: string): Promise<CurrentRow | undefined>;
   append(row: NewVersionRow): Promise<VersionRow>;
+  /** Replaces the search index rows of a resource (none: removes them, as for a deletion). */
+  replaceIndex(tenant: string, type: string, id: string, rows: IndexRows | undefined): Promise<void>;
+  /** Current versions of resources, read inside the transaction (sees its own writes). */
+  readCurrentMany(tenant: string, type: string, ids: readonly string[]): Promise<VersionRow[]>;
+  /** Candidate search inside the transaction (sees its own writes), for conditional operations. */
+  searchCandidates(query: CandidateQuery): Promise<VersionRow[]>;
 }
 
 /** A version to re-encrypt under the newest data key. */
@@ -90,6 +96,11 @@ export interface Store extends DataKeyStore {
   readCurrent(tenant: string, type: string, id: string): Promise<VersionRow | undefined>;
   readVersion(tenant: string, type: string, id: string, versionId: number): Promise<VersionRow | undefined>;
   history(query: HistoryQuery): Promise<HistoryPage>;
+  /** Current, non-deleted versions matching every clause, in the asked order. */
+  searchCandidates(query: CandidateQuery): Promise<VersionRow[]>;
+  countCandidates(query: Omit<CandidateQuery, 'limit' | 'order' | 'afterId' | 'beforeId' | 'offset'>): Promise<number>;
+  /** Current, non-deleted versions of the given ids (any order; missing ones left out). */
+  readCurrentMany(tenant: string, type: string, ids: readonly string[]): Promise<VersionRow[]>;
 
   countVersionsBelowKey(keyVersion: number): Promise<number>;
   listVersionsBelowKey(keyVersion: number, afterSeq: number, limit: number): Promise<RewrapCandidate[]>;
@@ -104,4 +115,65 @@ export interface Store extends DataKeyStore {
   insertSigningKey(row: SigningKeyRow): Promise<void>;
 
   close(): Promise<void>;
+}
+
+/** A blind-index row: one hashed form of one value of one search parameter. */
+export interface HashIndexRow {
+  readonly param: string;
+  readonly hash: Uint8Array;
+}
+
+/** A range row: a non-identifying date (ms since the epoch), number or quantity value. */
+export interface RangeIndexRow {
+  readonly param: string;
+  readonly lo: number;
+  readonly hi: number;
+  /** Blind hash of a quantity's system|code, and of its bare code or unit. */
+  readonly unit: Uint8Array | null;
+  readonly unit2: Uint8Array | null;
+}
+
+export interface IndexRows {
+  readonly hashes: readonly HashIndexRow[];
+  readonly ranges: readonly RangeIndexRow[];
+}
+
+/** One condition on a range row (closed bounds; omitted bounds are unconstrained). */
+export interface RangeCondition {
+  /** SQL-free description: every listed comparison must hold. */
+  readonly loGte?: number;
+  readonly loGt?: number;
+  readonly loLte?: number;
+  readonly loLt?: number;
+  readonly hiGte?: number;
+  readonly hiGt?: number;
+  readonly hiLte?: number;
+  readonly hiLt?: number;
+  readonly unit?: Uint8Array;
+  readonly unit2?: Uint8Array;
+}
+
+/**
+ * One AND-ed clause of a search: the resource must (or, negated, must not) have a row matching
+ * any of the alternatives.
+ */
+export type SearchClause =
+  | { readonly kind: 'hash'; readonly param: string; readonly hashes: readonly Uint8Array[]; readonly negate?: boolean }
+  | { readonly kind: 'range'; readonly param: string; readonly any: readonly RangeCondition[]; readonly negate?: boolean }
+  | { readonly kind: 'id'; readonly ids: readonly string[]; readonly negate?: boolean }
+  | { readonly kind: 'lastUpdated'; readonly any: readonly RangeCondition[]; readonly negate?: boolean }
+  | { readonly kind: 'none' }
+  /** OR over groups of AND-ed clauses. */
+  | { readonly kind: 'any'; readonly groups: readonly (readonly SearchClause[])[] };
+
+export interface CandidateQuery {
+  readonly tenant: string;
+  readonly type: string;
+  readonly clauses: readonly SearchClause[];
+  /** Keyset paging over ids: strictly after / before this id. */
+  readonly afterId?: string;
+  readonly beforeId?: string;
+  readonly order: 'id' | 'id-desc' | 'lastUpdated' | 'lastUpdated-desc';
+  readonly limit: number;
+  readonly offset?: number;
 }

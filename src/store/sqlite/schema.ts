@@ -51,6 +51,7 @@ CREATE INDEX IF NOT EXISTS resource_versions_type ON resource_versions (tenant, 
 CREATE INDEX IF NOT EXISTS resource_versions_key ON resource_versions (key_version, seq);
 
 CREATE TABLE IF NOT EXISTS resource_current (
+  rid INTEGER PRIMARY KEY,
   tenant TEXT NOT NULL,
   type TEXT NOT NULL,
   id TEXT NOT NULL,
@@ -58,8 +59,29 @@ CREATE TABLE IF NOT EXISTS resource_current (
   seq INTEGER NOT NULL,
   deleted INTEGER NOT NULL,
   last_updated TEXT NOT NULL,
-  PRIMARY KEY (tenant, type, id)
+  UNIQUE (tenant, type, id)
+);
+
+-- Search index of current versions, keyed by resource_current.rid. A hash is a keyed HMAC over
+-- (type, parameter, form, value) under the tenant's index key, so it needs no other column; ranges
+-- hold only non-identifying dates, numbers and quantities, under 'Type.param'.
+CREATE TABLE IF NOT EXISTS search_hash (
+  hash BLOB NOT NULL,
+  rid INTEGER NOT NULL,
+  PRIMARY KEY (hash, rid)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS search_hash_rid ON search_hash (rid);
+
+CREATE TABLE IF NOT EXISTS search_range (
+  rid INTEGER NOT NULL,
+  param TEXT NOT NULL,
+  lo REAL NOT NULL,
+  hi REAL NOT NULL,
+  unit BLOB,
+  unit2 BLOB
+);
+CREATE INDEX IF NOT EXISTS search_range_lo ON search_range (param, lo);
+CREATE INDEX IF NOT EXISTS search_range_rid ON search_range (rid);
 
 -- Versions are immutable: only re-encryption (box, key_version) may touch a stored row.
 CREATE TRIGGER IF NOT EXISTS resource_versions_no_delete BEFORE DELETE ON resource_versions

@@ -3,7 +3,9 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { VigilError } from '../../errors.js';
 import type { WrappedDataKey } from '../../crypto/index.js';
 import type {
+  CandidateQuery,
   CurrentRow,
+  IndexRows,
   HistoryPage,
   HistoryQuery,
   NewVersionRow,
@@ -15,6 +17,7 @@ import type {
   VersionRow,
 } from '../types.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { candidateCountSql, candidateRowsSql } from './search-sql.js';
 
 interface RawVersion {
   seq: number;
@@ -67,6 +70,8 @@ export class SqliteStore implements Store {
   readonly #reader: Db;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #s: Record<string, Statement>;
+  /** Prepared search statements by SQL text, per connection (searches repeat their shapes). */
+  readonly #prepared = new Map<Db, Map<string, Statement>>();
 
   constructor(path: string) {
     this.#writer = connect(path);
@@ -98,6 +103,11 @@ export class SqliteStore implements Store {
       listBelowKey: r.prepare(
         'SELECT seq, tenant, type, id, version_id, box FROM resource_versions WHERE key_version < ? AND seq > ? ORDER BY seq LIMIT ?',
       ),
+      ridOf: w.prepare('SELECT rid FROM resource_current WHERE tenant = ? AND type = ? AND id = ?'),
+      deleteHash: w.prepare('DELETE FROM search_hash WHERE rid = ?'),
+      deleteRange: w.prepare('DELETE FROM search_range WHERE rid = ?'),
+      insertHash: w.prepare('INSERT OR IGNORE INTO search_hash (hash, rid) VALUES (?, ?)'),
+      insertRange: w.prepare('INSERT INTO search_range (rid, param, lo, hi, unit, unit2) VALUES (?, ?, ?, ?, ?, ?)'),
       replaceBox: w.prepare('UPDATE resource_versions SET box = ?, key_version = ? WHERE seq = ? AND box = ?'),
       getClient: r.prepare('SELECT * FROM oauth_clients WHERE client_id = ?'),
       insertClient: w.prepare(
@@ -147,6 +157,9 @@ export class SqliteStore implements Store {
             this.#stmt('upsertCurrent').run(row.tenant, row.type, row.id, row.versionId, seq, row.deleted ? 1 : 0, row.lastUpdated);
             return { ...row, seq };
           },
+          replaceIndex: async (tenant, type, id, rows) => this.#replaceIndex(tenant, type, id, rows),
+          readCurrentMany: async (tenant, type, ids) => this.#readCurrentMany(this.#writer, tenant, type, ids),
+          searchCandidates: async (query) => this.#search(this.#writer, query),
         };
         const result = await fn(tx);
         w.exec('COMMIT');
@@ -166,6 +179,64 @@ export class SqliteStore implements Store {
   async readVersion(tenant: string, type: string, id: string, versionId: number): Promise<VersionRow | undefined> {
     const r = this.#stmt('readVersion').get(tenant, type, id, versionId) as RawVersion | undefined;
     return r === undefined ? undefined : toVersion(r);
+  }
+
+  #replaceIndex(tenant: string, type: string, id: string, rows: IndexRows | undefined): void {
+    const found = this.#stmt('ridOf').get(tenant, type, id) as { rid: number } | undefined;
+    if (found === undefined) return;
+    this.#stmt('deleteHash').run(found.rid);
+    this.#stmt('deleteRange').run(found.rid);
+    if (rows === undefined) return;
+    const insertHash = this.#stmt('insertHash');
+    for (const h of rows.hashes) insertHash.run(h.hash, found.rid);
+    const insertRange = this.#stmt('insertRange');
+    for (const r of rows.ranges) insertRange.run(found.rid, `${type}.${r.param}`, r.lo, r.hi, r.unit, r.unit2);
+  }
+
+  #prepare(db: Db, sql: string): Statement {
+    let cache = this.#prepared.get(db);
+    if (cache === undefined) {
+      cache = new Map();
+      this.#prepared.set(db, cache);
+    }
+    let stmt = cache.get(sql);
+    if (stmt === undefined) {
+      if (cache.size > 500) cache.clear();
+      stmt = db.prepare(sql);
+      cache.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  #search(db: Db, query: CandidateQuery): VersionRow[] {
+    const { sql, args } = candidateRowsSql(query);
+    return (this.#prepare(db, sql).all(...args) as RawVersion[]).map(toVersion);
+  }
+
+  #readCurrentMany(db: Db, tenant: string, type: string, ids: readonly string[]): VersionRow[] {
+    if (ids.length === 0) return [];
+    const out: VersionRow[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const sql = `SELECT rv.seq, rv.tenant, rv.type, rv.id, rv.version_id, rv.last_updated, rv.deleted, rv.key_version, rv.box
+        FROM resource_current rc JOIN resource_versions rv ON rv.seq = rc.seq
+        WHERE rc.tenant = ? AND rc.type = ? AND rc.deleted = 0 AND rc.id IN (${chunk.map(() => '?').join(', ')})`;
+      out.push(...(this.#prepare(db, sql).all(tenant, type, ...chunk) as RawVersion[]).map(toVersion));
+    }
+    return out;
+  }
+
+  async searchCandidates(query: CandidateQuery): Promise<VersionRow[]> {
+    return this.#search(this.#reader, query);
+  }
+
+  async countCandidates(query: Omit<CandidateQuery, 'limit' | 'order' | 'afterId' | 'beforeId' | 'offset'>): Promise<number> {
+    const { sql, args } = candidateCountSql(query);
+    return (this.#prepare(this.#reader, sql).get(...args) as { n: number }).n;
+  }
+
+  async readCurrentMany(tenant: string, type: string, ids: readonly string[]): Promise<VersionRow[]> {
+    return this.#readCurrentMany(this.#reader, tenant, type, ids);
   }
 
   async history(q: HistoryQuery): Promise<HistoryPage> {

@@ -1,0 +1,248 @@
+import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
+import { ERROR_STATUS, VigilError } from '../../errors.js';
+import type { Permission } from '../../auth/index.js';
+import type { PreparedWrite, Repository, WriteResult } from '../repository.js';
+import { errorOutcome } from '../outcome.js';
+import { parseSearch } from '../search/parse.js';
+import { searchBundle } from '../search/bundle.js';
+import { entryError, parseEntries, type EntryRequest } from './entries.js';
+
+export interface BundleOptions {
+  readonly fhirBaseUrl: string;
+  /** Checks the caller may do `perm` on `type`; throws ERR_SCOPE otherwise. */
+  readonly authorize: (type: string, perm: Permission) => void;
+  /** May an update create? (the caller holds the create permission on the type) */
+  readonly mayCreate: (type: string) => boolean;
+  /** `Prefer: return=minimal` leaves resources out of the response entries. */
+  readonly minimal?: boolean;
+}
+
+type Json = Record<string, unknown>;
+
+/** Replaces every `reference` in a resource through `resolve` (urn:uuid and conditional references). */
+async function rewriteReferences(value: unknown, resolve: (ref: string) => Promise<string | undefined>): Promise<void> {
+  if (Array.isArray(value)) {
+    for (const item of value) await rewriteReferences(item, resolve);
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  const obj = value as Json;
+  for (const [key, child] of Object.entries(obj)) {
+    if (key === 'reference' && typeof child === 'string') {
+      const replaced = await resolve(child);
+      if (replaced !== undefined) obj[key] = replaced;
+    } else if (typeof child === 'object' && child !== null) {
+      await rewriteReferences(child, resolve);
+    }
+  }
+}
+
+function status(code: number): string {
+  const text: Record<number, string> = { 200: '200 OK', 201: '201 Created', 204: '204 No Content' };
+  return text[code] ?? String(code);
+}
+
+function written(r: WriteResult, base: string, minimal: boolean): BundleEntry {
+  const response: BundleEntryResponse = {
+    status: status(r.created ? 201 : 200),
+    location: `${base}/${r.version.type}/${r.version.id}/_history/${r.version.versionId}`,
+    etag: `W/"${r.version.versionId}"`,
+    lastModified: r.version.lastUpdated,
+  };
+  return { fullUrl: `${base}/${r.version.type}/${r.version.id}`, ...(minimal ? {} : { resource: JSON.parse(r.version.json) as Resource }), response };
+}
+
+/** What one write entry resolved to before the unit runs. */
+type Planned =
+  | { readonly kind: 'write'; readonly entry: EntryRequest; readonly prepared: PreparedWrite; readonly mustNotExist: boolean }
+  | { readonly kind: 'delete'; readonly entry: EntryRequest; readonly targets: readonly string[] }
+  | { readonly kind: 'existing'; readonly entry: EntryRequest; readonly type: string; readonly id: string }
+  | { readonly kind: 'read'; readonly entry: EntryRequest };
+
+/**
+ * Processes a batch or transaction Bundle (FHIR R4 3.1.0.11). A transaction resolves `urn:uuid:`
+ * and conditional references, runs conditional creates, updates and deletes, and stores every
+ * write in one store transaction: all of it commits, or nothing does. A batch runs each entry
+ * on its own and reports each outcome.
+ */
+export async function processBundle(repository: Repository, body: unknown, o: BundleOptions): Promise<Bundle> {
+  const { type, entries } = parseEntries(body, o.fhirBaseUrl);
+  return type === 'transaction' ? transaction(repository, entries, o) : batch(repository, entries, o);
+}
+
+async function matches(repository: Repository, type: string, query: string): Promise<string[]> {
+  return (await repository.engine.matchCondition(type, query)).map((f) => f.id);
+}
+
+async function transaction(repository: Repository, entries: EntryRequest[], o: BundleOptions): Promise<Bundle> {
+  const base = o.fhirBaseUrl;
+  const minimal = o.minimal === true;
+  // 1. Authorize everything before doing anything.
+  for (const e of entries) {
+    try {
+      const perms: Permission[] = e.method === 'GET' ? [e.query !== undefined ? 's' : 'r'] : e.method === 'POST' ? ['c'] : e.method === 'PUT' ? ['u'] : ['d'];
+      if (e.query !== undefined && e.method !== 'GET') perms.push('s');
+      if (e.ifNoneExist !== undefined) perms.push('s');
+      for (const p of perms) o.authorize(e.type, p);
+    } catch (err) {
+      throw entryError(e.index, err);
+    }
+  }
+  const fullUrls = new Map<string, string>();
+  const seenTargets = new Set<string>();
+  const plan: Planned[] = [];
+  // 2. Give every created resource its id, resolve conditional targets, and map fullUrls.
+  const ids = new Map<number, { id: string; mustNotExist: boolean } | { existing: string }>();
+  for (const e of entries) {
+    try {
+      if (e.method === 'POST') {
+        if (e.ifNoneExist !== undefined) {
+          const found = await matches(repository, e.type, e.ifNoneExist);
+          if (found.length > 1) throw new VigilError('ERR_VERSION_CONFLICT', 'The If-None-Exist condition matches more than one resource');
+          if (found.length === 1) {
+            ids.set(e.index, { existing: found[0] ?? '' });
+            if (e.fullUrl !== undefined) fullUrls.set(e.fullUrl, `${e.type}/${found[0] ?? ''}`);
+            continue;
+          }
+        }
+        const id = repository.newId();
+        ids.set(e.index, { id, mustNotExist: true });
+        if (e.fullUrl !== undefined) fullUrls.set(e.fullUrl, `${e.type}/${id}`);
+      } else if (e.method === 'PUT') {
+        let id = e.id;
+        if (id === undefined) {
+          const found = await matches(repository, e.type, e.query ?? '');
+          if (found.length > 1) throw new VigilError('ERR_VERSION_CONFLICT', 'The conditional update matches more than one resource');
+          id = found[0] ?? (typeof e.resource?.id === 'string' ? e.resource.id : repository.newId());
+        }
+        ids.set(e.index, { id, mustNotExist: false });
+        if (e.fullUrl !== undefined) fullUrls.set(e.fullUrl, `${e.type}/${id}`);
+      }
+      if (e.method !== 'GET') {
+        const target = e.method === 'DELETE' && e.id === undefined ? undefined : `${e.type}/${(ids.get(e.index) as { id?: string } | undefined)?.id ?? e.id ?? ''}`;
+        // FHIR: a transaction may not touch one resource twice.
+        if (target !== undefined && !target.endsWith('/')) {
+          if (seenTargets.has(target)) throw new VigilError('ERR_BAD_REQUEST', 'Two entries of the transaction touch the same resource');
+          seenTargets.add(target);
+        }
+      }
+    } catch (err) {
+      throw entryError(e.index, err);
+    }
+  }
+  // 3. Rewrite references and prepare (validate, index) every write, outside the write lock.
+  const conditional = new Map<string, string>();
+  const resolve = async (ref: string): Promise<string | undefined> => {
+    const mapped = fullUrls.get(ref);
+    if (mapped !== undefined) return mapped;
+    if (ref.startsWith('urn:uuid:') || ref.startsWith('urn:oid:')) throw new VigilError('ERR_BAD_REQUEST', 'A urn reference does not name an entry of the transaction');
+    const q = ref.indexOf('?');
+    if (q > 0 && /^[A-Z][A-Za-z]+$/.test(ref.slice(0, q))) {
+      const cached = conditional.get(ref);
+      if (cached !== undefined) return cached;
+      const type = ref.slice(0, q);
+      const found = await matches(repository, type, ref.slice(q + 1));
+      if (found.length !== 1) throw new VigilError('ERR_VERSION_CONFLICT', `A conditional reference matches ${found.length === 0 ? 'no' : 'more than one'} resource`);
+      const resolved = `${type}/${found[0] ?? ''}`;
+      conditional.set(ref, resolved);
+      return resolved;
+    }
+    return undefined;
+  };
+  for (const e of entries) {
+    try {
+      if (e.method === 'GET') {
+        plan.push({ kind: 'read', entry: e });
+        continue;
+      }
+      if (e.method === 'DELETE') {
+        const targets = e.id !== undefined ? [e.id] : await matches(repository, e.type, e.query ?? '');
+        if (e.id === undefined && targets.length > 1) throw new VigilError('ERR_VERSION_CONFLICT', 'The conditional delete matches more than one resource');
+        plan.push({ kind: 'delete', entry: e, targets });
+        continue;
+      }
+      const assigned = ids.get(e.index);
+      if (assigned !== undefined && 'existing' in assigned) {
+        plan.push({ kind: 'existing', entry: e, type: e.type, id: assigned.existing });
+        continue;
+      }
+      const resource = structuredClone(e.resource) as Resource & { id?: string };
+      await rewriteReferences(resource, resolve);
+      const id = assigned?.id ?? '';
+      if (e.method === 'PUT' && e.id !== undefined && resource.id !== e.id) throw new VigilError('ERR_BAD_REQUEST', 'The id in the resource must match request.url');
+      resource.id = id;
+      plan.push({ kind: 'write', entry: e, prepared: repository.prepare(e.type, id, resource), mustNotExist: assigned?.mustNotExist ?? false });
+    } catch (err) {
+      throw entryError(e.index, err);
+    }
+  }
+  // 4. Store: deletes, then creates, then updates (FHIR's processing order), in one unit.
+  const results = new Map<number, BundleEntry>();
+  const order = (p: Planned): number => (p.kind === 'delete' ? 0 : p.entry.method === 'POST' ? 1 : 2);
+  await repository.unit(async (unit) => {
+    for (const p of [...plan].sort((a, b) => order(a) - order(b) || a.entry.index - b.entry.index)) {
+      try {
+        if (p.kind === 'delete') {
+          for (const id of p.targets) {
+            if (await unit.exists(p.entry.type, id)) await unit.delete(p.entry.type, id, p.entry.ifMatch);
+            else if (p.entry.id !== undefined) throw new VigilError('ERR_NOT_FOUND');
+          }
+          results.set(p.entry.index, { response: { status: status(204) } });
+        } else if (p.kind === 'write') {
+          const r = await unit.write(p.prepared, {
+            mustNotExist: p.mustNotExist,
+            ...(p.entry.ifMatch === undefined ? {} : { ifMatch: p.entry.ifMatch }),
+            ...(p.entry.method === 'PUT' ? { allowCreate: o.mayCreate(p.entry.type) } : {}),
+          });
+          results.set(p.entry.index, written(r, base, minimal));
+        } else if (p.kind === 'existing') {
+          results.set(p.entry.index, { fullUrl: `${base}/${p.type}/${p.id}`, response: { status: status(200), location: `${base}/${p.type}/${p.id}` } });
+        }
+      } catch (err) {
+        throw entryError(p.entry.index, err);
+      }
+    }
+  });
+  // 5. Reads run after the writes committed, and see them.
+  for (const p of plan) {
+    if (p.kind !== 'read') continue;
+    try {
+      results.set(p.entry.index, await readEntry(repository, p.entry, base));
+    } catch (err) {
+      throw entryError(p.entry.index, err);
+    }
+  }
+  return { resourceType: 'Bundle', type: 'transaction-response', entry: entries.map((e) => results.get(e.index) ?? { response: { status: status(200) } }) };
+}
+
+async function readEntry(repository: Repository, e: EntryRequest, base: string): Promise<BundleEntry> {
+  if (e.id === undefined) {
+    const request = parseSearch(e.type, [...new URLSearchParams(e.query ?? '')], false);
+    const page = await repository.search(request);
+    return { resource: searchBundle(request, page, { fhirBaseUrl: base, selfUrl: `${base}/${e.type}?${e.query ?? ''}` }), response: { status: status(200) } };
+  }
+  const v = e.versionId === undefined ? await repository.read(e.type, e.id) : await repository.vread(e.type, e.id, e.versionId);
+  return {
+    fullUrl: `${base}/${v.type}/${v.id}`,
+    resource: JSON.parse(v.json) as Resource,
+    response: { status: status(200), etag: `W/"${v.versionId}"`, lastModified: v.lastUpdated },
+  };
+}
+
+/** A batch: each entry on its own; a failure is reported in its entry and the others go on. */
+async function batch(repository: Repository, entries: EntryRequest[], o: BundleOptions): Promise<Bundle> {
+  const out: BundleEntry[] = [];
+  for (const e of entries) {
+    try {
+      // Each entry is a one-entry transaction: same rules, its own commit.
+      const single = await transaction(repository, [{ ...e, index: 0 }], o);
+      out.push(single.entry?.[0] ?? { response: { status: '200' } });
+    } catch (err) {
+      const v = err instanceof VigilError ? err : new VigilError('ERR_INTERNAL');
+      const code = v.code;
+      const httpStatus = ERROR_STATUS[code];
+      out.push({ response: { status: String(httpStatus), outcome: errorOutcome(code, v.message.replace(/^Bundle entry 0: /, ''), v.issues) } });
+    }
+  }
+  return { resourceType: 'Bundle', type: 'batch-response', entry: out };
+}

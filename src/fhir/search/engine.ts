@@ -1,0 +1,312 @@
+import { createHash } from 'node:crypto';
+import type { Resource } from '@medplum/fhirtypes';
+import { VigilError } from '../../errors.js';
+import type { SearchClause, Store, VersionRow } from '../../store/index.js';
+import type { BlindIndex } from './blind-index.js';
+import { planClause, type Confirm, type PlanContext } from './plan.js';
+import { searchParams, type SearchParam } from './params.js';
+import { parseSearch, type Clause, type IncludeSpec, type SearchRequest, type SortKey } from './parse.js';
+import { paramValues } from './values.js';
+
+/** A decrypted current version. */
+export interface Found {
+  readonly type: string;
+  readonly id: string;
+  readonly versionId: number;
+  readonly lastUpdated: string;
+  readonly resource: Resource;
+}
+
+export interface SearchPage {
+  readonly matches: Found[];
+  readonly includes: Found[];
+  readonly total: number | undefined;
+  /** Cursor payloads of the next and previous pages, when there are such pages. */
+  readonly next?: Record<string, unknown>;
+  readonly previous?: Record<string, unknown>;
+}
+
+export interface SearchEngineOptions {
+  readonly store: Store;
+  readonly tenant: string;
+  readonly blind: BlindIndex;
+  readonly fhirBaseUrl: string;
+  readonly open: (row: VersionRow) => Promise<Resource>;
+  readonly now?: () => Date;
+}
+
+/** At most this many candidates are decrypted for one query (sorting, totals, nested searches). */
+export const MAX_SCAN = 10_000;
+const MAX_INCLUDES = 1000;
+const ITERATE_DEPTH = 3;
+
+function tooCostly(): VigilError {
+  return new VigilError('ERR_TOO_COSTLY', `The search would examine more than ${MAX_SCAN} resources; narrow it`);
+}
+
+/** Binds a cursor to the query it pages through, so it cannot be replayed against another. */
+export function queryKey(request: SearchRequest): string {
+  return createHash('sha256').update(JSON.stringify([request.type, request.canonical])).digest('base64url').slice(0, 22);
+}
+
+interface Planned {
+  readonly clauses: SearchClause[];
+  readonly confirm: Confirm[];
+}
+
+/**
+ * Executes searches: the index narrows (blind hashes, ranges) in SQL, decryption confirms what
+ * the index can only approximate, and paging, sorting and includes are applied to what remains.
+ */
+export class SearchEngine {
+  readonly #o: SearchEngineOptions;
+
+  constructor(options: SearchEngineOptions) {
+    this.#o = options;
+  }
+
+  #now(): number {
+    return (this.#o.now?.() ?? new Date()).getTime();
+  }
+
+  async #plan(type: string, clauses: readonly Clause[]): Promise<Planned> {
+    const ctx: PlanContext = {
+      type,
+      blind: this.#o.blind,
+      fhirBaseUrl: this.#o.fhirBaseUrl,
+      now: this.#now(),
+      resolveIds: async (t, clause) => (await this.#all(t, [clause])).map((f) => f.id),
+      resolveReferences: async (t, clause, param) =>
+        (await this.#all(t, [clause])).flatMap((f) => {
+          const v = paramValues(f.resource, param, this.#o.fhirBaseUrl);
+          return v?.type === 'reference' ? v.values : [];
+        }),
+    };
+    const out: Planned = { clauses: [], confirm: [] };
+    for (const clause of clauses) {
+      const p = await planClause(ctx, clause);
+      out.clauses.push(...p.clauses);
+      if (p.confirm !== undefined) out.confirm.push(p.confirm);
+    }
+    return out;
+  }
+
+  async #decrypt(rows: VersionRow[], confirm: readonly Confirm[]): Promise<Found[]> {
+    const out: Found[] = [];
+    for (const row of rows) {
+      const resource = await this.#o.open(row);
+      if (confirm.every((c) => c(resource))) out.push({ type: row.type, id: row.id, versionId: row.versionId, lastUpdated: row.lastUpdated, resource });
+    }
+    return out;
+  }
+
+  /** Every match of a nested search (chains, _has, sorting), up to MAX_SCAN. */
+  async #all(type: string, clauses: readonly Clause[]): Promise<Found[]> {
+    const planned = await this.#plan(type, clauses);
+    return this.#allPlanned(type, planned);
+  }
+
+  async #allPlanned(type: string, planned: Planned): Promise<Found[]> {
+    const rows = await this.#o.store.searchCandidates({ tenant: this.#o.tenant, type, clauses: planned.clauses, order: 'id', limit: MAX_SCAN + 1 });
+    if (rows.length > MAX_SCAN) throw tooCostly();
+    return this.#decrypt(rows, planned.confirm);
+  }
+
+  /** Parses and runs a search of `type`; `cursor` is a verified cursor payload, if paging. */
+  async search(request: SearchRequest, cursor?: Record<string, unknown>): Promise<SearchPage> {
+    const type = request.type;
+    const planned = await this.#plan(type, request.clauses);
+    const count = request.summary === 'count' ? 0 : request.count;
+    const sortKeys = request.sort.filter((k) => !(k.code === '_id' && !k.descending && request.sort.length === 1));
+    let page: { matches: Found[]; next?: Record<string, unknown>; previous?: Record<string, unknown>; total?: number };
+    if (sortKeys.length === 0 || (sortKeys.length === 1 && sortKeys[0]?.code === '_id')) {
+      page = await this.#keysetPage(type, planned, count, sortKeys[0]?.descending === true, cursor);
+    } else {
+      page = await this.#sortedPage(type, planned, count, sortKeys, cursor);
+    }
+    let total = page.total;
+    const wantTotal = request.summary === 'count' || request.total === 'accurate' || (request.total === undefined && planned.confirm.length === 0) || request.total === 'estimate';
+    if (total === undefined && wantTotal) {
+      if (planned.confirm.length === 0) total = await this.#o.store.countCandidates({ tenant: this.#o.tenant, type, clauses: planned.clauses });
+      else if (request.total === 'accurate' || request.summary === 'count') total = (await this.#allPlanned(type, planned)).length;
+    }
+    if (request.total === 'none') total = undefined;
+    const includes = await this.#includes(request, page.matches);
+    return { matches: page.matches, includes, total, ...(page.next === undefined ? {} : { next: page.next }), ...(page.previous === undefined ? {} : { previous: page.previous }) };
+  }
+
+  /** Id order, keyset paging: continues after (or before) the last id a cursor saw. */
+  async #keysetPage(type: string, planned: Planned, count: number, descending: boolean, cursor?: Record<string, unknown>) {
+    const after = typeof cursor?.['a'] === 'string' ? cursor['a'] : undefined;
+    const before = typeof cursor?.['b'] === 'string' ? cursor['b'] : undefined;
+    // Walking backwards (a "previous" link) reverses the scan, then the page is put back in order.
+    const backwards = before !== undefined;
+    const scanDesc = descending !== backwards;
+    const batch = planned.confirm.length === 0 ? count + 1 : Math.max(4 * (count + 1), 100);
+    const found: Found[] = [];
+    let from = backwards ? before : after;
+    let scanned = 0;
+    for (;;) {
+      const rows = await this.#o.store.searchCandidates({
+        tenant: this.#o.tenant,
+        type,
+        clauses: planned.clauses,
+        order: scanDesc ? 'id-desc' : 'id',
+        limit: batch,
+        ...(from === undefined ? {} : scanDesc ? { beforeId: from } : { afterId: from }),
+      });
+      found.push(...(await this.#decrypt(rows, planned.confirm)));
+      scanned += rows.length;
+      if (found.length > count || rows.length < batch) break;
+      if (scanned > MAX_SCAN) throw tooCostly();
+      from = rows[rows.length - 1]?.id;
+    }
+    const more = found.length > count;
+    const kept = found.slice(0, count);
+    if (backwards) kept.reverse();
+    const first = kept[0]?.id;
+    const last = kept[kept.length - 1]?.id;
+    const page: { matches: Found[]; next?: Record<string, unknown>; previous?: Record<string, unknown> } = { matches: kept };
+    const hasNext = backwards ? before !== undefined : more;
+    const hasPrevious = backwards ? more : after !== undefined;
+    if (hasNext && last !== undefined) page.next = descending ? { b: last } : { a: last };
+    if (hasNext && last === undefined && backwards && before !== undefined) page.next = descending ? { b: before } : { a: before };
+    if (hasPrevious && first !== undefined) page.previous = descending ? { a: first } : { b: first };
+    return page;
+  }
+
+  /** Any other sort: every match is decrypted (up to MAX_SCAN), sorted in memory, and paged by offset. */
+  async #sortedPage(type: string, planned: Planned, count: number, keys: readonly SortKey[], cursor?: Record<string, unknown>) {
+    const all = await this.#allPlanned(type, planned);
+    const offset = typeof cursor?.['o'] === 'number' ? cursor['o'] : 0;
+    const keyed = all.map((f) => ({ f, k: keys.map((k) => this.#sortValue(f, k)) }));
+    keyed.sort((x, y) => {
+      for (let i = 0; i < keys.length; i++) {
+        const c = compareKeys(x.k[i], y.k[i], keys[i]?.descending === true);
+        if (c !== 0) return c;
+      }
+      return x.f.id < y.f.id ? -1 : x.f.id > y.f.id ? 1 : 0;
+    });
+    const matches = keyed.slice(offset, offset + count).map((x) => x.f);
+    const page: { matches: Found[]; total: number; next?: Record<string, unknown>; previous?: Record<string, unknown> } = { matches, total: all.length };
+    if (offset + count < all.length && count > 0) page.next = { o: offset + count };
+    if (offset > 0) page.previous = { o: Math.max(0, offset - count) };
+    return page;
+  }
+
+  #sortValue(f: Found, key: SortKey): string | number | undefined {
+    if (key.code === '_id') return f.id;
+    if (key.code === '_lastUpdated') return f.lastUpdated;
+    const param = key.param as SearchParam;
+    const v = paramValues(f.resource, param, this.#o.fhirBaseUrl);
+    if (v === undefined || v.values.length === 0) return undefined;
+    // Ascending sorts by the smallest value of a resource, descending by the largest (R4 3.1.1.4.7 leaves it to the server).
+    const pick = <T>(list: T[], cmp: (a: T, b: T) => number): T => list.reduce((a, b) => ((key.descending ? cmp(a, b) >= 0 : cmp(a, b) <= 0) ? a : b));
+    switch (v.type) {
+      case 'date':
+        return key.descending ? Math.max(...v.values.map((r) => r.hi)) : Math.min(...v.values.map((r) => r.lo));
+      case 'number':
+        return pick(v.values, (a, b) => a - b);
+      case 'quantity':
+        return pick(v.values.map((q) => q.value), (a, b) => a - b);
+      case 'token':
+        return pick(v.values.map((t) => t.code ?? t.text ?? ''), (a, b) => a.localeCompare(b));
+      default:
+        return pick(v.values as string[], (a, b) => a.localeCompare(b));
+    }
+  }
+
+  async #includes(request: SearchRequest, matches: readonly Found[]): Promise<Found[]> {
+    if (request.include.length === 0 && request.revinclude.length === 0) return [];
+    const seen = new Set(matches.map((m) => `${m.type}/${m.id}`));
+    const included: Found[] = [];
+    let frontier: Found[] = [...matches];
+    for (let depth = 0; depth <= ITERATE_DEPTH && frontier.length > 0; depth++) {
+      const added: Found[] = [];
+      for (const spec of request.include) {
+        if (depth > 0 && !spec.iterate) continue;
+        added.push(...(await this.#forward(spec, frontier, seen)));
+      }
+      for (const spec of request.revinclude) {
+        if (depth > 0 && !spec.iterate) continue;
+        added.push(...(await this.#reverse(spec, frontier, seen)));
+      }
+      included.push(...added);
+      if (included.length > MAX_INCLUDES) throw tooCostly();
+      frontier = added;
+    }
+    return included;
+  }
+
+  /** _include: the targets of the given reference parameter(s) of the frontier's resources. */
+  async #forward(spec: IncludeSpec, frontier: readonly Found[], seen: Set<string>): Promise<Found[]> {
+    const byType = new Map<string, Set<string>>();
+    for (const f of frontier) {
+      if (f.type !== spec.sourceType) continue;
+      const params = spec.param !== undefined ? [spec.param] : [...searchParams(f.type).values()].filter((p) => p.type === 'reference');
+      for (const param of params) {
+        const v = paramValues(f.resource, param, this.#o.fhirBaseUrl);
+        if (v?.type !== 'reference') continue;
+        for (const ref of v.values) {
+          const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(ref);
+          if (m === null || (spec.targetType !== undefined && m[1] !== spec.targetType) || seen.has(ref)) continue;
+          const [, t, id] = m as unknown as [string, string, string];
+          if (!byType.has(t)) byType.set(t, new Set());
+          byType.get(t)?.add(id);
+        }
+      }
+    }
+    const out: Found[] = [];
+    for (const [t, ids] of byType) {
+      const rows = await this.#o.store.readCurrentMany(this.#o.tenant, t, [...ids]);
+      for (const f of await this.#decrypt(rows, [])) {
+        const key = `${f.type}/${f.id}`;
+        if (!seen.has(key)) {
+          seen.add(key);
+          out.push(f);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** _revinclude: resources of the source type whose reference parameter points at the frontier. */
+  async #reverse(spec: IncludeSpec, frontier: readonly Found[], seen: Set<string>): Promise<Found[]> {
+    const params = spec.param !== undefined ? [spec.param] : [...searchParams(spec.sourceType).values()].filter((p) => p.type === 'reference');
+    const out: Found[] = [];
+    for (const param of params) {
+      const targets = frontier.filter((f) => spec.targetType === undefined || f.type === spec.targetType).map((f) => `${f.type}/${f.id}`);
+      if (targets.length === 0) continue;
+      const hashes = targets.map((t) => this.#o.blind.hash(spec.sourceType, param.code, 'r', t));
+      const rows = await this.#o.store.searchCandidates({
+        tenant: this.#o.tenant,
+        type: spec.sourceType,
+        clauses: [{ kind: 'hash', param: param.code, hashes }],
+        order: 'id',
+        limit: MAX_INCLUDES + 1,
+      });
+      if (rows.length > MAX_INCLUDES) throw tooCostly();
+      for (const f of await this.#decrypt(rows, [])) {
+        const key = `${f.type}/${f.id}`;
+        if (!seen.has(key)) {
+          seen.add(key);
+          out.push(f);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Resolves a conditional reference or condition (`Patient?identifier=x|y`) to its matches. */
+  async matchCondition(type: string, query: string): Promise<Found[]> {
+    const request = parseSearch(type, [...new URLSearchParams(query)], false);
+    return this.#all(type, request.clauses);
+  }
+}
+
+function compareKeys(a: string | number | undefined, b: string | number | undefined, descending: boolean): number {
+  // Resources without a value sort last either way.
+  if (a === undefined || b === undefined) return a === b ? 0 : a === undefined ? 1 : -1;
+  const c = typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b));
+  return descending ? -c : c;
+}

