@@ -77,6 +77,21 @@ export function storeConformance(factory: StoreFactory): void {
       });
     });
 
+    it('keeps concurrent transactions apart: a failing one is rolled back alone', async () => {
+      const runs = Array.from({ length: 12 }, (_, i) =>
+        store.tx(async (tx) => {
+          await tx.append(row({ type: 'Basic', id: `group-${i}` }));
+          if (i % 3 === 0) throw new Error(`fail ${i}`);
+          return i;
+        }),
+      );
+      const settled = await Promise.allSettled(runs);
+      for (const [i, s] of settled.entries()) {
+        assert.equal(s.status, i % 3 === 0 ? 'rejected' : 'fulfilled', `transaction ${i}`);
+        assert.equal((await store.readCurrent('t1', 'Basic', `group-${i}`)) === undefined, i % 3 === 0, `row of transaction ${i}`);
+      }
+    });
+
     it('refuses a second version with the same number', async () => {
       await store.tx(async (tx) => tx.append(row({ id: 'dup', versionId: 1 })));
       await assert.rejects(store.tx(async (tx) => tx.append(row({ id: 'dup', versionId: 1 }))));

@@ -47,6 +47,9 @@ function toVersion(r: RawVersion): VersionRow {
   };
 }
 
+/** At most this many transactions are committed together. */
+const MAX_GROUP = 128;
+
 function connect(path: string): Db {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -69,6 +72,9 @@ export class SqliteStore implements Store {
   readonly #writer: Db;
   readonly #reader: Db;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Transactions waiting for the next group commit. */
+  readonly #pending: { fn: (tx: StoreTx) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  #batchScheduled = false;
   readonly #s: Record<string, Statement>;
   /** Prepared search statements by SQL text, per connection (searches repeat their shapes). */
   readonly #prepared = new Map<Db, Map<string, Statement>>();
@@ -132,43 +138,78 @@ export class SqliteStore implements Store {
     return run;
   }
 
+  /**
+   * Runs `fn` in a transaction of its own. Transactions that arrive while another is being
+   * written are committed together (group commit): each runs inside its own SAVEPOINT, so one
+   * that fails is rolled back alone, and every caller hears of success only after the COMMIT.
+   */
   tx<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.#exclusive(async () => {
-      const w = this.#writer;
-      w.exec('BEGIN IMMEDIATE');
-      try {
-        const tx: StoreTx = {
-          current: async (tenant, type, id) => {
-            const r = this.#stmt('current').get(tenant, type, id) as { version_id: number; deleted: number; last_updated: string } | undefined;
-            return r === undefined ? undefined : ({ versionId: r.version_id, deleted: r.deleted === 1, lastUpdated: r.last_updated } satisfies CurrentRow);
-          },
-          append: async (row: NewVersionRow) => {
-            const info = this.#stmt('insertVersion').run(
-              row.tenant,
-              row.type,
-              row.id,
-              row.versionId,
-              row.lastUpdated,
-              row.deleted ? 1 : 0,
-              row.keyVersion,
-              row.box,
-            );
-            const seq = Number(info.lastInsertRowid);
-            this.#stmt('upsertCurrent').run(row.tenant, row.type, row.id, row.versionId, seq, row.deleted ? 1 : 0, row.lastUpdated);
-            return { ...row, seq };
-          },
-          replaceIndex: async (tenant, type, id, rows) => this.#replaceIndex(tenant, type, id, rows),
-          readCurrentMany: async (tenant, type, ids) => this.#readCurrentMany(this.#writer, tenant, type, ids),
-          searchCandidates: async (query) => this.#search(this.#writer, query),
-        };
-        const result = await fn(tx);
-        w.exec('COMMIT');
-        return result;
-      } catch (err) {
-        if (w.inTransaction) w.exec('ROLLBACK');
-        throw err;
-      }
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ fn: fn as (tx: StoreTx) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      this.#scheduleBatch();
     });
+  }
+
+  #scheduleBatch(): void {
+    if (this.#batchScheduled || this.#pending.length === 0) return;
+    this.#batchScheduled = true;
+    void this.#exclusive(() => this.#runBatch());
+  }
+
+  async #runBatch(): Promise<void> {
+    this.#batchScheduled = false;
+    const jobs = this.#pending.splice(0, MAX_GROUP);
+    this.#scheduleBatch();
+    const w = this.#writer;
+    const tx = this.#txApi();
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    w.exec('BEGIN IMMEDIATE');
+    try {
+      for (const job of jobs) {
+        if (jobs.length > 1) w.exec('SAVEPOINT job');
+        try {
+          const value = await job.fn(tx);
+          if (jobs.length > 1) w.exec('RELEASE job');
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          if (jobs.length > 1) {
+            w.exec('ROLLBACK TO job');
+            w.exec('RELEASE job');
+          }
+          outcomes.push({ ok: false, error });
+        }
+      }
+      if (jobs.length === 1 && outcomes[0]?.ok === false) w.exec('ROLLBACK');
+      else w.exec('COMMIT');
+    } catch (error) {
+      if (w.inTransaction) w.exec('ROLLBACK');
+      for (const job of jobs) job.reject(error);
+      return;
+    }
+    jobs.forEach((job, i) => {
+      const o = outcomes[i];
+      if (o?.ok === true) job.resolve(o.value);
+      else job.reject(o?.error);
+    });
+  }
+
+  /** The operations a transaction function may use, all on the writer connection. */
+  #txApi(): StoreTx {
+    return {
+      current: async (tenant, type, id) => {
+        const r = this.#stmt('current').get(tenant, type, id) as { version_id: number; deleted: number; last_updated: string } | undefined;
+        return r === undefined ? undefined : ({ versionId: r.version_id, deleted: r.deleted === 1, lastUpdated: r.last_updated } satisfies CurrentRow);
+      },
+      append: async (row: NewVersionRow) => {
+        const info = this.#stmt('insertVersion').run(row.tenant, row.type, row.id, row.versionId, row.lastUpdated, row.deleted ? 1 : 0, row.keyVersion, row.box);
+        const seq = Number(info.lastInsertRowid);
+        this.#stmt('upsertCurrent').run(row.tenant, row.type, row.id, row.versionId, seq, row.deleted ? 1 : 0, row.lastUpdated);
+        return { ...row, seq };
+      },
+      replaceIndex: async (tenant, type, id, rows) => this.#replaceIndex(tenant, type, id, rows),
+      readCurrentMany: async (tenant, type, ids) => this.#readCurrentMany(this.#writer, tenant, type, ids),
+      searchCandidates: async (query) => this.#search(this.#writer, query),
+    };
   }
 
   async readCurrent(tenant: string, type: string, id: string): Promise<VersionRow | undefined> {
