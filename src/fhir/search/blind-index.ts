@@ -2,6 +2,17 @@ import { createHmac } from 'node:crypto';
 
 /** Strings are indexed by hashed prefixes up to this many characters; longer queries are confirmed by decryption. */
 export const PREFIX_MAX = 12;
+/**
+ * The prefix lengths stored for strings. Every row costs a random insert in the hash index, so
+ * not every length is kept: a query of another length uses the longest stored one below it and
+ * is confirmed by decryption.
+ */
+export const PREFIX_LENGTHS = [1, 2, 3, 4, 6, 8, 10, 12] as const;
+
+/** The longest stored prefix length not above `n`. */
+export function prefixLength(n: number): number {
+  return PREFIX_LENGTHS.filter((l) => l <= n).pop() ?? 0;
+}
 /** Token text (`:text`) is indexed by prefixes of these lengths only: displays repeat across many resources. */
 export const TEXT_PREFIXES = [3, 6, 9, 12] as const;
 
@@ -44,13 +55,20 @@ export function prefix(text: string, n: number): string {
   return Array.from(text).slice(0, n).join('');
 }
 
-/** Trigrams of a normalised string, for `:contains`. */
-export function trigrams(normalized: string): string[] {
+/**
+ * Trigrams of a normalised string starting at every `step`-th character from `offset`. Values are
+ * indexed with step 3 from offset 0; a `:contains` query of 5 or more characters tries each of its
+ * three alignments, one of which lines up with the value's indexed trigrams.
+ */
+export function trigrams(normalized: string, step = 1, offset = 0): string[] {
   const chars = Array.from(normalized);
   const out = new Set<string>();
-  for (let i = 0; i + 3 <= chars.length; i++) out.add(chars.slice(i, i + 3).join(''));
+  for (let i = offset; i + 3 <= chars.length; i += step) out.add(chars.slice(i, i + 3).join(''));
   return [...out];
 }
+
+/** The shortest `:contains` query the aligned trigrams answer; shorter ones are confirmed by decryption. */
+export const CONTAINS_MIN = 5;
 
 /**
  * Keyed blind index (HMAC-SHA256 under a per-tenant key derived from the master key). The hash

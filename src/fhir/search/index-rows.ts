@@ -1,7 +1,7 @@
 import { toTypedValue } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import type { HashIndexRow, RangeIndexRow, IndexRows } from '../../store/index.js';
-import { BlindIndex, PREFIX_MAX, TEXT_PREFIXES, normalize, prefix, trigrams, type HashTag } from './blind-index.js';
+import { BlindIndex, PREFIX_LENGTHS, TEXT_PREFIXES, normalize, prefix, trigrams, type HashTag } from './blind-index.js';
 import { indexedParams, type SearchParam } from './params.js';
 import { paramValues, type ParamValues } from './values.js';
 
@@ -57,8 +57,8 @@ export class IndexBuilder {
           add(code, 'e', raw);
           const norm = normalize(raw);
           const length = Array.from(norm).length;
-          for (let n = 1; n <= Math.min(length, PREFIX_MAX); n++) add(code, 'p', prefix(norm, n));
-          for (const g of trigrams(norm)) add(code, 'g', g);
+          for (const n of PREFIX_LENGTHS) if (n <= length) add(code, 'p', prefix(norm, n));
+          for (const g of trigrams(norm, 3)) add(code, 'g', g);
         }
         return;
       case 'token':

@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { VigilError } from '../../errors.js';
 import type { RangeCondition, SearchClause } from '../../store/index.js';
-import { BlindIndex, PREFIX_MAX, normalize, prefix, textPrefixLength, trigrams } from './blind-index.js';
+import { BlindIndex, CONTAINS_MIN, normalize, prefix, prefixLength, textPrefixLength, trigrams } from './blind-index.js';
 import { BUCKET_YEAR_MAX, BUCKET_YEAR_MIN, dateBuckets } from './index-rows.js';
 import { numberConditions, parseDateValue, rangeConditions, rangeMatches } from './conditions.js';
 import type { SearchParam } from './params.js';
@@ -48,14 +48,18 @@ function stringValue(ctx: PlanContext, param: SearchParam, modifier: string | un
   };
   if (modifier === 'exact') return { group: [{ kind: 'hash', param: param.code, hashes: [h('e', value)] }], test: (r) => values(r).includes(value), loose: false };
   const norm = normalize(value);
+  const length = Array.from(norm).length;
   if (modifier === 'contains') {
-    const grams = trigrams(norm);
     const test: Confirm = (r) => values(r).some((v) => normalize(v).includes(norm));
-    if (grams.length === 0) return { group: [{ kind: 'hash', param: param.code, hashes: [h('m', '')] }], test, loose: true };
-    return { group: grams.map((g) => ({ kind: 'hash', param: param.code, hashes: [h('g', g)] })), test, loose: true };
+    if (length < CONTAINS_MIN) return { group: [{ kind: 'hash', param: param.code, hashes: [h('m', '')] }], test, loose: true };
+    // One of the three alignments of the query lines up with the value's indexed trigrams.
+    const alignments: SearchClause[][] = [0, 1, 2].map((offset) => trigrams(norm, 3, offset).map((g) => ({ kind: 'hash', param: param.code, hashes: [h('g', g)] })));
+    return { group: [{ kind: 'any', groups: alignments }], test, loose: true };
   }
-  const group: SearchClause[] = [{ kind: 'hash', param: param.code, hashes: [h('p', prefix(norm, PREFIX_MAX))] }];
-  return { group, test: (r) => values(r).some((v) => normalize(v).startsWith(norm)), loose: Array.from(norm).length > PREFIX_MAX };
+  const indexed = prefixLength(length);
+  if (indexed === 0) return { group: [{ kind: 'hash', param: param.code, hashes: [h('m', '')] }], test: () => true, loose: false };
+  const group: SearchClause[] = [{ kind: 'hash', param: param.code, hashes: [h('p', prefix(norm, indexed))] }];
+  return { group, test: (r) => values(r).some((v) => normalize(v).startsWith(norm)), loose: indexed !== length };
 }
 
 /** Plans one value of a token parameter (hash forms only; `:not` is applied by the caller). */

@@ -56,6 +56,7 @@ function connect(path: string): Db {
   // NORMAL in WAL mode survives a process crash; a power cut may lose the last commits (docs/operations.md).
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');
+  db.pragma('wal_autocheckpoint = 10000');
   db.pragma('foreign_keys = ON');
   // Freed pages (e.g. ciphertext replaced by `keys rewrap`) are zeroed, not left for a thief to read.
   db.pragma('secure_delete = ON');
