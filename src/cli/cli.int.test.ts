@@ -124,6 +124,24 @@ describe('vigil serve over a real socket, with the CLI working beside it', () =>
     assert.equal(((await read.json()) as { name: { family: string }[] }).name[0]?.family, 'Familye2e');
   });
 
+  it('answers malformed HTTP on the raw socket with an OperationOutcome, security headers and no echo', async () => {
+    const { connect } = await import('node:net');
+    const url = new URL(server.base);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(Buffer.concat([Buffer.from('GET /fhir/Patient?name='), Buffer.from('Zyxwöv\u0001', 'utf8'), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')]));
+      });
+      let data = '';
+      socket.on('data', (d) => (data += d.toString('utf8')));
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    assert.match(raw, /^HTTP\/1\.1 400 /);
+    assert.match(raw, /x-content-type-options: nosniff/i);
+    assert.match(raw, /"resourceType":"OperationOutcome"/);
+    assert.ok(!raw.includes('Zyxw'));
+  });
+
   it('rotates the data key while serving: new writes use it, rewrap re-encrypts the old ones, all stay readable', async () => {
     const before: string[] = [];
     for (let i = 0; i < 30; i++) {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { Vigil } from '../runtime/index.js';
+import { errorOutcome } from '../fhir/index.js';
 import { installErrorHandlers, sendError } from './errors.js';
 import { parseFormBody, parseJsonBody } from './json-body.js';
 import { addSecurityHeaders, applySecurityHeaders, securityHeaders } from './security-headers.js';
@@ -33,6 +34,16 @@ export async function buildApp(vigil: Vigil, options: AppOptions): Promise<Fasti
     genReqId: () => randomUUID(),
     routerOptions: { maxParamLength: 128, caseSensitive: true, ignoreTrailingSlash: false },
     return503OnClosing: true,
+    // Malformed HTTP (bad bytes in the request line, oversized headers) never reaches Fastify:
+    // answer it on the raw socket, still as an OperationOutcome with the security headers.
+    clientErrorHandler: (err, socket) => {
+      if ((err as { code?: string }).code === 'ECONNRESET' || !socket.writable) return;
+      const status = (err as { code?: string }).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = JSON.stringify(errorOutcome('ERR_BAD_REQUEST', 'The request is malformed'));
+      const head = [`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}`, 'content-type: application/fhir+json; charset=utf-8', `content-length: ${Buffer.byteLength(body)}`, 'cache-control: no-store', 'connection: close'];
+      for (const [k, v] of Object.entries(headers)) head.push(`${k}: ${v}`);
+      socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+    },
     // Fastify's own early errors (bad URL encoding, over-long path segments) skip the hooks:
     // give them the same headers and the same OperationOutcome as every other error.
     frameworkErrors: (err, request, reply) => {
