@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Vigil } from '../runtime/index.js';
 import { errorOutcome } from '../fhir/index.js';
 import { installErrorHandlers, sendError } from './errors.js';
-import { parseFormBody, parseJsonBody } from './json-body.js';
+import { FormBody, parseJsonBody } from './json-body.js';
 import { addSecurityHeaders, applySecurityHeaders, securityHeaders } from './security-headers.js';
 import { registerFhirRoutes } from './fhir-routes.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
@@ -63,11 +63,7 @@ export async function buildApp(vigil: Vigil, options: AppOptions): Promise<Fasti
     }
   });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
-    try {
-      done(null, parseFormBody(body as string));
-    } catch (err) {
-      done(err as Error, undefined);
-    }
+    done(null, new FormBody(body as string));
   });
 
   addSecurityHeaders(app, headers);

@@ -41,3 +41,23 @@ export function parseFormBody(text: string): Record<string, string> {
   }
   return out;
 }
+
+/**
+ * A form-urlencoded body, kept as text until its user decides how to read it: OAuth endpoints
+ * refuse repeated fields, while `POST _search` repeats a parameter to AND it.
+ */
+export class FormBody {
+  readonly text: string;
+
+  constructor(text: string) {
+    this.text = text;
+  }
+
+  pairs(): [string, string][] {
+    return [...new URLSearchParams(this.text)];
+  }
+
+  unique(): Record<string, string> {
+    return parseFormBody(this.text);
+  }
+}

@@ -1,18 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import { clientCredentialsGrant } from '../auth/index.js';
 import { OAuthError } from '../errors.js';
+import { FormBody } from './json-body.js';
 import type { Vigil } from '../runtime/index.js';
 
 /** The OAuth 2.0 token endpoint and the public keys that verify its tokens. */
 export function registerOAuthRoutes(app: FastifyInstance, vigil: Vigil): void {
   app.post('/oauth2/token', async (request, reply) => {
     const type = request.headers['content-type'] ?? '';
-    if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type) || typeof request.body !== 'object' || request.body === null) {
+    if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type) || !(request.body instanceof FormBody)) {
       throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded');
     }
     const issued = await clientCredentialsGrant(vigil.clients, vigil.tokens, {
       authorization: request.headers.authorization,
-      form: request.body as Record<string, string>,
+      form: request.body.unique(),
     });
     return reply.header('pragma', 'no-cache').header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(issued));
   });

@@ -4,6 +4,7 @@ import type { Vigil } from '../runtime/index.js';
 import type { Principal } from '../auth/index.js';
 import { isKnownResourceType, parseSearch, queryKey, searchBundle, infoOutcome, type Clause, type SearchRequest } from '../fhir/index.js';
 import { FHIR_JSON, checkFormat, requireScope } from './fhir-request.js';
+import { FormBody } from './json-body.js';
 
 interface TypeParams {
   type: string;
@@ -14,9 +15,7 @@ function pairs(request: FastifyRequest): [string, string][] {
   const out: [string, string][] = [];
   const q = request.url.indexOf('?');
   if (q >= 0) out.push(...new URLSearchParams(request.url.slice(q + 1)));
-  if (request.method === 'POST' && typeof request.body === 'object' && request.body !== null) {
-    for (const [k, v] of Object.entries(request.body as Record<string, string>)) out.push([k, v]);
-  }
+  if (request.method === 'POST' && request.body instanceof FormBody) out.push(...request.body.pairs());
   return out;
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { VigilError } from '../../errors.js';
 import type { SearchClause, Store, VersionRow } from '../../store/index.js';
-import type { BlindIndex } from './blind-index.js';
+import { normalize, type BlindIndex } from './blind-index.js';
 import { planClause, type Confirm, type PlanContext } from './plan.js';
 import { searchParams, type SearchParam } from './params.js';
 import { parseSearch, type Clause, type IncludeSpec, type SearchRequest, type SortKey } from './parse.js';
@@ -135,16 +135,18 @@ export class SearchEngine {
     return { matches: page.matches, includes, total, ...(page.next === undefined ? {} : { next: page.next }), ...(page.previous === undefined ? {} : { previous: page.previous }) };
   }
 
-  /** Id order, keyset paging: continues after (or before) the last id a cursor saw. */
+  /**
+   * Id order, keyset paging. A cursor holds a boundary id and a direction: `n` (the next page
+   * starts past the boundary, in sort order) or `p` (the previous page ends before it).
+   */
   async #keysetPage(type: string, planned: Planned, count: number, descending: boolean, cursor?: Record<string, unknown>) {
-    const after = typeof cursor?.['a'] === 'string' ? cursor['a'] : undefined;
-    const before = typeof cursor?.['b'] === 'string' ? cursor['b'] : undefined;
-    // Walking backwards (a "previous" link) reverses the scan, then the page is put back in order.
-    const backwards = before !== undefined;
+    const boundary = typeof cursor?.['n'] === 'string' ? cursor['n'] : typeof cursor?.['p'] === 'string' ? cursor['p'] : undefined;
+    // A "previous" page is found by scanning against the sort order, then put back in order.
+    const backwards = typeof cursor?.['p'] === 'string';
     const scanDesc = descending !== backwards;
     const batch = planned.confirm.length === 0 ? count + 1 : Math.max(4 * (count + 1), 100);
     const found: Found[] = [];
-    let from = backwards ? before : after;
+    let from = boundary;
     let scanned = 0;
     for (;;) {
       const rows = await this.#o.store.searchCandidates({
@@ -167,11 +169,13 @@ export class SearchEngine {
     const first = kept[0]?.id;
     const last = kept[kept.length - 1]?.id;
     const page: { matches: Found[]; next?: Record<string, unknown>; previous?: Record<string, unknown> } = { matches: kept };
-    const hasNext = backwards ? before !== undefined : more;
-    const hasPrevious = backwards ? more : after !== undefined;
-    if (hasNext && last !== undefined) page.next = descending ? { b: last } : { a: last };
-    if (hasNext && last === undefined && backwards && before !== undefined) page.next = descending ? { b: before } : { a: before };
-    if (hasPrevious && first !== undefined) page.previous = descending ? { a: first } : { b: first };
+    // Coming from a later page there is always a next one; otherwise only when more matched.
+    const hasNext = backwards || more;
+    const hasPrevious = backwards ? more : boundary !== undefined;
+    const nextFrom = last ?? boundary;
+    const previousFrom = first ?? boundary;
+    if (hasNext && nextFrom !== undefined) page.next = { n: nextFrom };
+    if (hasPrevious && previousFrom !== undefined) page.previous = { p: previousFrom };
     return page;
   }
 
@@ -209,10 +213,15 @@ export class SearchEngine {
         return pick(v.values, (a, b) => a - b);
       case 'quantity':
         return pick(v.values.map((q) => q.value), (a, b) => a - b);
-      case 'token':
-        return pick(v.values.map((t) => t.code ?? t.text ?? ''), (a, b) => a.localeCompare(b));
+      case 'token': {
+        // Codes sort; texts only when a resource has no code at all.
+        const codes = v.values.flatMap((t) => (t.code === undefined ? [] : [t.code]));
+        return pick(codes.length > 0 ? codes : v.values.map((t) => normalize(t.text ?? '')), byCodePoint);
+      }
+      case 'string':
+        return pick(v.values.map(normalize), byCodePoint);
       default:
-        return pick(v.values as string[], (a, b) => a.localeCompare(b));
+        return pick(v.values as string[], byCodePoint);
     }
   }
 
@@ -304,9 +313,13 @@ export class SearchEngine {
   }
 }
 
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function compareKeys(a: string | number | undefined, b: string | number | undefined, descending: boolean): number {
   // Resources without a value sort last either way.
   if (a === undefined || b === undefined) return a === b ? 0 : a === undefined ? 1 : -1;
-  const c = typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b));
+  const c = typeof a === 'number' && typeof b === 'number' ? a - b : byCodePoint(String(a), String(b));
   return descending ? -c : c;
 }

@@ -11,7 +11,12 @@ export interface SearchParam {
   readonly type: ParamType;
   /** The FHIRPath expression narrowed to this resource type's branches. */
   readonly expression: string;
-  readonly compiled: FhirPathAtom;
+  /**
+   * The expression's branches, compiled one by one. `X.where(resolve() is T)` is compiled as `X`
+   * with `resolveType` T: Vigil filters the references by type itself, so absolute references to
+   * this server (which FHIRPath's resolve() cannot type) count as relative ones.
+   */
+  readonly branches: readonly { readonly compiled: FhirPathAtom; readonly resolveType?: string }[];
   /** Reference target types, for reference parameters. */
   readonly targets: readonly string[];
   /**
@@ -50,6 +55,13 @@ function branches(expression: string): string[] {
   return out;
 }
 
+const RESOLVE = /^(.*)\.where\(resolve\(\) is ([A-Za-z]+)\)$/;
+
+function compileBranch(branch: string): { compiled: FhirPathAtom; resolveType?: string } {
+  const m = RESOLVE.exec(branch);
+  return m === null ? { compiled: parseFhirPath(branch) } : { compiled: parseFhirPath(m[1] ?? ''), resolveType: m[2] ?? '' };
+}
+
 /** The branches of a shared expression (`Patient.name | Practitioner.name`) that apply to `type`. */
 function narrow(expression: string, type: string): string | undefined {
   const kept = branches(expression).filter((b) => {
@@ -78,7 +90,7 @@ function build(): Map<string, Map<string, SearchParam>> {
         code: sp.code,
         type: sp.type as ParamType,
         expression,
-        compiled: parseFhirPath(expression),
+        branches: branches(expression).map(compileBranch),
         targets: sp.target ?? [],
         identifying: sp.type === 'date' && IDENTIFYING_DATES.has(sp.code),
       });

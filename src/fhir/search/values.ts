@@ -135,20 +135,28 @@ function quantityValues(tv: TypedValue): QuantityValue[] {
 
 /** Evaluates a parameter on a resource and converts what it finds to searchable values. */
 export function paramValues(resource: Resource, param: SearchParam, fhirBaseUrl: string, typed: TypedValue = toTypedValue(resource)): ParamValues | undefined {
-  let found: TypedValue[];
-  try {
-    found = param.compiled.eval({ variables: { '%resource': typed, '%rootResource': typed } }, [typed]);
-  } catch {
-    return undefined;
+  const found: TypedValue[] = [];
+  const resolved: string[] = [];
+  for (const branch of param.branches) {
+    let values: TypedValue[];
+    try {
+      values = branch.compiled.eval({ variables: { '%resource': typed, '%rootResource': typed } }, [typed]);
+    } catch {
+      continue;
+    }
+    if (branch.resolveType === undefined) found.push(...values);
+    else resolved.push(...values.flatMap((tv) => referenceValues(tv, fhirBaseUrl)).filter((ref) => ref.startsWith(`${branch.resolveType}/`)));
   }
-  if (found.length === 0) return undefined;
+  if (found.length === 0 && resolved.length === 0) return undefined;
+  if (param.type === 'reference') {
+    const values = [...found.flatMap((tv) => referenceValues(tv, fhirBaseUrl)), ...resolved];
+    return values.length === 0 ? undefined : { type: 'reference', values };
+  }
   switch (param.type) {
     case 'string':
       return { type: 'string', values: found.flatMap(stringValues) };
     case 'token':
       return { type: 'token', values: found.flatMap(tokenValues) };
-    case 'reference':
-      return { type: 'reference', values: found.flatMap((tv) => referenceValues(tv, fhirBaseUrl)) };
     case 'uri':
       return { type: 'uri', values: found.flatMap((tv) => strings(tv.value)) };
     case 'date':
