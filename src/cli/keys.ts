@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { openVigil } from '../runtime/index.js';
 import { resourceContext } from '../crypto/index.js';
+import { leafHash, rewrapLeafData } from '../audit/leaf.js';
 import { configFrom, dataOption, output } from './common.js';
 import { progressBar } from './progress.js';
 
@@ -70,7 +71,8 @@ export function keysCommand(program: Command): void {
           const items = batch.map((row) => {
             const context = resourceContext(row.tenant, row.type, row.id, row.versionId);
             const plain = vigil.keyring.decrypt(row.box, context);
-            return { seq: row.seq, oldBox: row.box, box: vigil.keyring.encrypt(plain, context), keyVersion: target };
+            const box = vigil.keyring.encrypt(plain, context);
+            return { seq: row.seq, oldBox: row.box, box, keyVersion: target, leaf: leafHash(rewrapLeafData(row.seq, row.box, box)) };
           });
           // Each batch is its own short transaction, so the running server keeps writing meanwhile.
           rewrapped += await vigil.store.replaceBoxes(items);

@@ -9,3 +9,4 @@ export { historyBundle } from './history-bundle.js';
 export { CursorSigner } from './cursor.js';
 export * from './search/index.js';
 export * from './bundle/index.js';
+export { patientsOf } from './compartment.js';

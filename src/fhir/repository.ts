@@ -1,7 +1,10 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { VigilError } from '../errors.js';
 import { keyVersionOf, resourceContext, type Keyring } from '../crypto/index.js';
-import type { HistoryQuery, IndexRows, Store, StoreTx, VersionRow } from '../store/index.js';
+import type { HistoryQuery, IndexRows, NewVersionRow, Store, StoreTx, VersionRow } from '../store/index.js';
+import { indexDigest, leafHash, versionLeafData } from '../audit/leaf.js';
+import { AuditTrail, type AuditDraft } from '../audit/trail.js';
+import { patientsOf } from './compartment.js';
 import { isKnownResourceType } from './definitions.js';
 import { isValidId, newId } from './ids.js';
 import { validate } from './validate.js';
@@ -85,6 +88,15 @@ function asResource(body: unknown, type: string): Resource {
   return body as Resource;
 }
 
+/** A version row with its index digest and log leaf (what `vigil verify` recomputes). */
+function sealedRow(row: Omit<NewVersionRow, 'indexDigest' | 'leaf'>, rows: IndexRows | undefined): NewVersionRow {
+  const digest = indexDigest({
+    hashes: rows?.hashes.map((h) => h.hash) ?? [],
+    ranges: rows?.ranges.map((r) => ({ ...r, param: `${row.type}.${r.param}` })) ?? [],
+  });
+  return { ...row, indexDigest: digest, leaf: leafHash(versionLeafData({ ...row, indexDigest: digest })) };
+}
+
 /** Puts server-owned fields first and in place: id, meta.versionId, meta.lastUpdated. */
 function stamp(resource: Resource, id: string, versionId: number, lastUpdated: string): Resource {
   const { resourceType, id: _ignored, meta, ...rest } = resource as Resource & { meta?: Record<string, unknown> };
@@ -104,6 +116,9 @@ export class Repository {
   readonly #newId: () => string;
   readonly #indexer: IndexBuilder;
   readonly #engine: SearchEngine;
+  readonly #base: string;
+  /** Every write is audited in its own transaction; this is the trail it goes to. */
+  readonly trail: AuditTrail;
 
   constructor(options: RepositoryOptions) {
     this.#store = options.store;
@@ -111,6 +126,8 @@ export class Repository {
     this.#tenant = options.tenant;
     this.#now = options.now ?? (() => new Date());
     this.#newId = options.newId ?? newId;
+    this.#base = options.fhirBaseUrl;
+    this.trail = new AuditTrail(options.store, options.tenant, this.#now);
     const blind = new BlindIndex(options.keyring.derive(`search-index:${options.tenant}`));
     this.#indexer = new IndexBuilder(blind, options.fhirBaseUrl);
     this.#engine = new SearchEngine({
@@ -151,65 +168,64 @@ export class Repository {
   }
 
   /** Creates a resource with a server-assigned id; any id in the body is ignored, as the spec says. */
-  async create(type: string, body: unknown): Promise<WriteResult> {
+  async create(type: string, body: unknown, audit?: AuditDraft): Promise<WriteResult> {
     assertType(type);
     const prepared = this.prepare(type, this.#newId(), { ...asResource(body, type), id: undefined });
-    return this.#store.tx((tx) => this.#writeIn(tx, prepared, { mustNotExist: true }));
+    return this.#store.tx(async (tx) => this.#audited(tx, audit, await this.#writeIn(tx, prepared, { mustNotExist: true }, audit)));
   }
 
   /**
    * Updates a resource, or creates it with the client's id when it does not exist (unless
    * `allowCreate` is false: then that case is ERR_SCOPE).
    */
-  async update(type: string, id: string, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
+  async update(type: string, id: string, body: unknown, opts: WriteOptions = {}, audit?: AuditDraft): Promise<WriteResult> {
     assertType(type);
     assertId(id);
     if (asResource(body, type).id !== id) throw new VigilError('ERR_BAD_REQUEST', 'The id in the body must match the id in the URL');
     const prepared = this.prepare(type, id, body);
-    return this.#store.tx((tx) => this.#writeIn(tx, prepared, opts));
+    return this.#store.tx(async (tx) => this.#audited(tx, audit, await this.#writeIn(tx, prepared, opts, audit)));
   }
 
   /** Deletes a resource by writing a tombstone version. Returns false when it was already deleted. */
-  async delete(type: string, id: string, ifMatch?: number): Promise<boolean> {
+  async delete(type: string, id: string, ifMatch?: number, audit?: AuditDraft): Promise<boolean> {
     assertType(type);
     assertId(id);
-    return this.#store.tx((tx) => this.#deleteIn(tx, type, id, ifMatch));
+    return this.#store.tx(async (tx) => this.#audited(tx, audit, await this.#deleteIn(tx, type, id, ifMatch, audit)));
+  }
+
+  /** Appends the write's audit entry inside its transaction, so neither exists without the other. */
+  async #audited<T>(tx: StoreTx, audit: AuditDraft | undefined, result: T): Promise<T> {
+    if (audit !== undefined) await this.trail.recordIn(tx, { ...audit, outcome: '0' }).then(() => (audit.recorded = true));
+    return result;
   }
 
   /**
    * Runs several writes as one unit: they all commit, or none does (FHIR transaction Bundles).
    * Prepare every write first, outside the unit, so the write lock is held only for storing.
    */
-  unit<T>(fn: (unit: WriteUnit) => Promise<T>): Promise<T> {
-    return this.#store.tx((tx) =>
-      fn({
-        write: (prepared, opts) => this.#writeIn(tx, prepared, opts ?? {}),
-        delete: (type, id, ifMatch) => this.#deleteIn(tx, type, id, ifMatch),
+  unit<T>(fn: (unit: WriteUnit) => Promise<T>, audit?: AuditDraft): Promise<T> {
+    return this.#store.tx(async (tx) => {
+      const result = await fn({
+        write: (prepared, opts) => this.#writeIn(tx, prepared, opts ?? {}, audit),
+        delete: (type, id, ifMatch) => this.#deleteIn(tx, type, id, ifMatch, audit),
         exists: async (type, id) => {
           const current = await tx.current(this.#tenant, type, id);
           return current !== undefined && !current.deleted;
         },
-      }),
-    );
+      });
+      return this.#audited(tx, audit, result);
+    });
   }
 
-  async #deleteIn(tx: StoreTx, type: string, id: string, ifMatch?: number): Promise<boolean> {
+  async #deleteIn(tx: StoreTx, type: string, id: string, ifMatch?: number, audit?: AuditDraft): Promise<boolean> {
     const current = await tx.current(this.#tenant, type, id);
     if (current === undefined) throw new VigilError('ERR_NOT_FOUND');
     if (ifMatch !== undefined && current.versionId !== ifMatch) throw new VigilError('ERR_VERSION_CONFLICT');
     if (current.deleted) return false;
     // A deleted resource leaves the search index (its old versions stay readable by vread and history).
     await tx.replaceIndex(this.#tenant, type, id, undefined);
-    await tx.append({
-      tenant: this.#tenant,
-      type,
-      id,
-      versionId: current.versionId + 1,
-      lastUpdated: this.#nextTime(current.lastUpdated),
-      deleted: true,
-      keyVersion: null,
-      box: null,
-    });
+    await tx.append(sealedRow({ tenant: this.#tenant, type, id, versionId: current.versionId + 1, lastUpdated: this.#nextTime(current.lastUpdated), deleted: true, keyVersion: null, box: null }, undefined));
+    audit?.entities.push(`${type}/${id}/_history/${current.versionId + 1}`);
     return true;
   }
 
@@ -244,7 +260,7 @@ export class Repository {
     return page.rows.length > query.count && last !== undefined ? { entries, total: page.total, nextBeforeSeq: last.seq } : { entries, total: page.total };
   }
 
-  async #writeIn(tx: StoreTx, p: PreparedWrite, opts: WriteOptions & { mustNotExist?: boolean }): Promise<WriteResult> {
+  async #writeIn(tx: StoreTx, p: PreparedWrite, opts: WriteOptions & { mustNotExist?: boolean }, audit?: AuditDraft): Promise<WriteResult> {
     const { type, id, resource, rows } = p;
     const current = await tx.current(this.#tenant, type, id);
     if (opts.allowCreate === false && (current === undefined || current.deleted)) {
@@ -256,8 +272,12 @@ export class Repository {
     const lastUpdated = this.#nextTime(current?.lastUpdated);
     const json = JSON.stringify(stamp(resource, id, versionId, lastUpdated));
     const box = this.#keyring.encrypt(Buffer.from(json), resourceContext(this.#tenant, type, id, versionId));
-    await tx.append({ tenant: this.#tenant, type, id, versionId, lastUpdated, deleted: false, keyVersion: keyVersionOf(box), box });
+    await tx.append(sealedRow({ tenant: this.#tenant, type, id, versionId, lastUpdated, deleted: false, keyVersion: keyVersionOf(box), box }, rows));
     await tx.replaceIndex(this.#tenant, type, id, rows);
+    if (audit !== undefined) {
+      audit.entities.push(`${type}/${id}/_history/${versionId}`);
+      audit.patients.push(...patientsOf({ ...resource, id }, this.#base));
+    }
     return { version: { type, id, versionId, lastUpdated, json }, created: current === undefined || current.deleted };
   }
 

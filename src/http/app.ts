@@ -10,6 +10,7 @@ import { addSecurityHeaders, applySecurityHeaders, securityHeaders } from './sec
 import { registerFhirRoutes } from './fhir-routes.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
 import { registerSearchRoutes } from './search-routes.js';
+import { installAuditHooks } from './audit-hooks.js';
 
 export interface AppOptions {
   readonly logger: Logger;
@@ -76,6 +77,8 @@ export async function buildApp(vigil: Vigil, options: AppOptions): Promise<Fasti
   });
 
   installErrorHandlers(app);
+  // Before the routes' own hooks, so a request refused by authentication is audited too.
+  installAuditHooks(app, vigil);
   registerOAuthRoutes(app, vigil);
   registerFhirRoutes(app, vigil);
   registerSearchRoutes(app, vigil);

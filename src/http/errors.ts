@@ -30,6 +30,7 @@ function stackFrames(err: unknown): string | undefined {
 export function sendError(request: FastifyRequest, reply: FastifyReply, raw: unknown): FastifyReply {
   const err = raw instanceof VigilError ? raw : fromFastify(raw as FastifyError);
   const status = err instanceof OAuthError ? err.status : STATUS[err.code];
+  request.auditReason = err instanceof OAuthError ? `ERR_OAUTH:${err.oauthError}` : err.code;
   if (status >= 500 && status !== 501) {
     request.log.error({ code: err.code, errType: (raw as Error)?.name, frames: stackFrames(raw) }, 'request failed');
   } else {

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VERSION } from '../version.js';
+import type { Resource } from '@medplum/fhirtypes';
+import { disclosed } from './audit-hooks.js';
 import { VigilError } from '../errors.js';
 import type { Vigil } from '../runtime/index.js';
 import { capabilityStatement, historyBundle, isKnownResourceType, isValidId, parseVersionId, processBundle } from '../fhir/index.js';
@@ -57,7 +59,8 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith('/fhir') || request.routeOptions.url === undefined) return;
     if (request.routeOptions.url === '/fhir/metadata') return;
-    await authenticate(request, vigil.tokens);
+    const who = await authenticate(request, vigil.tokens);
+    if (request.audit !== undefined) request.audit.client = who.clientId;
   });
 
   app.get('/fhir/metadata', async (request, reply) => {
@@ -69,7 +72,7 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
     checkFormat(request);
     const type = knownType(request.params.type);
     requireScope(principal(request), type, 'c');
-    const { version } = await repository.create(type, request.body);
+    const { version } = await repository.create(type, request.body, request.audit);
     return sendWritten(request, reply, 201, version, `${base}/${type}/${version.id}/_history/${version.versionId}`);
   });
 
@@ -78,6 +81,7 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
     const type = knownType(request.params.type);
     requireScope(principal(request), type, 'r');
     const version = await repository.read(type, validId(request.params.id));
+    disclosed(request, [JSON.parse(version.json) as Resource], base);
     return versionHeaders(reply, version).header('content-type', FHIR_JSON).send(version.json);
   });
 
@@ -88,6 +92,7 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
     const vid = parseVersionId(request.params.vid);
     if (vid === undefined) throw new VigilError('ERR_NOT_FOUND');
     const version = await repository.vread(type, validId(request.params.id), vid);
+    disclosed(request, [JSON.parse(version.json) as Resource], base, () => String(vid));
     return versionHeaders(reply, version).header('content-type', FHIR_JSON).send(version.json);
   });
 
@@ -99,10 +104,13 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
     const id = request.params.id;
     if (!isValidId(id)) throw new VigilError('ERR_BAD_REQUEST', 'The id does not match the FHIR id grammar');
     const ifMatch = ifMatchVersion(request);
-    const { version, created } = await repository.update(type, id, request.body, {
-      ...(ifMatch === undefined ? {} : { ifMatch }),
-      allowCreate: who.scopes.allows('system', type, 'c'),
-    });
+    const { version, created } = await repository.update(
+      type,
+      id,
+      request.body,
+      { ...(ifMatch === undefined ? {} : { ifMatch }), allowCreate: who.scopes.allows('system', type, 'c') },
+      request.audit,
+    );
     return sendWritten(request, reply, created ? 201 : 200, version, `${base}/${type}/${id}/_history/${version.versionId}`);
   });
 
@@ -110,7 +118,7 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
     checkFormat(request);
     const type = knownType(request.params.type);
     requireScope(principal(request), type, 'd');
-    await repository.delete(type, validId(request.params.id), ifMatchVersion(request));
+    await repository.delete(type, validId(request.params.id), ifMatchVersion(request), request.audit);
     return reply.code(204).send();
   });
 
@@ -150,6 +158,7 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
       page.nextBeforeSeq === undefined
         ? undefined
         : `${prefix}/_history?_cursor=${cursors.sign({ k: 'history', p: path, b: page.nextBeforeSeq, c: count, ...(since === undefined ? {} : { s: since }) })}`;
+    disclosed(request, page.entries.flatMap((e) => (e.json === undefined ? [] : [JSON.parse(e.json) as Resource])), base, (r) => r.meta?.versionId);
     const bundle = historyBundle({
       fhirBaseUrl: base,
       selfUrl: `${vigil.config.publicUrl}${request.url}`,
@@ -184,12 +193,28 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
   app.post('/fhir', async (request, reply) => {
     checkFormat(request);
     const who = principal(request);
+    const read: Resource[] = [];
     const bundle = await processBundle(repository, request.body, {
       fhirBaseUrl: base,
       authorize: (type, perm) => requireScope(who, type, perm),
       mayCreate: (type) => who.scopes.allows('system', type, 'c'),
       minimal: returnPreference(request) === 'minimal',
+      ...(request.audit === undefined ? {} : { audit: request.audit }),
+      onRead: (resources) => read.push(...resources),
     });
+    // Reads in a Bundle run after its writes committed: they join the request's entry if the
+    // writes did not record it, else they get an entry of their own.
+    const draft = request.audit;
+    if (draft !== undefined && read.length > 0) {
+      if (draft.recorded !== true) disclosed(request, read, base);
+      else {
+        const reads = { ...draft, entities: [] as string[], patients: [] as string[], recorded: false, outcome: '0' as const };
+        request.audit = reads;
+        disclosed(request, read, base);
+        request.audit = draft;
+        await vigil.repository.trail.record(reads);
+      }
+    }
     return reply.header('content-type', FHIR_JSON).send(JSON.stringify(bundle));
   });
   app.patch('/fhir/:type/:id', notYet);

@@ -11,10 +11,13 @@ export function registerOAuthRoutes(app: FastifyInstance, vigil: Vigil): void {
     if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type) || !(request.body instanceof FormBody)) {
       throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded');
     }
+    const form = request.body.unique();
     const issued = await clientCredentialsGrant(vigil.clients, vigil.tokens, {
       authorization: request.headers.authorization,
-      form: request.body.unique(),
+      form,
     });
+    // Only a verified client id goes into the audit entry (a refused one could be anything).
+    if (request.audit !== undefined) request.audit.client = JSON.parse(Buffer.from(issued.access_token.split('.')[1] ?? '', 'base64url').toString()).sub as string;
     return reply.header('pragma', 'no-cache').header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(issued));
   });
 

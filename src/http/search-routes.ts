@@ -5,6 +5,7 @@ import type { Principal } from '../auth/index.js';
 import { isKnownResourceType, parseSearch, queryKey, searchBundle, infoOutcome, type Clause, type SearchRequest } from '../fhir/index.js';
 import { FHIR_JSON, checkFormat, requireScope } from './fhir-request.js';
 import { FormBody } from './json-body.js';
+import { disclosed } from './audit-hooks.js';
 
 interface TypeParams {
   type: string;
@@ -58,6 +59,8 @@ export function registerSearchRoutes(app: FastifyInstance, vigil: Vigil): void {
     const page = await vigil.repository.search(parsed, cursor);
     // Included resources of types the token may not read are left out, not refused.
     const visible = { ...page, includes: page.includes.filter((f) => principal.scopes.allows('system', f.type, 'r')) };
+    disclosed(request, [...visible.matches, ...visible.includes].map((f) => f.resource), base);
+    if (request.audit !== undefined) request.audit.queryParams = parsed.canonical.map(([name]) => name);
     const query = new URLSearchParams(parsed.canonical).toString();
     const url = (extra?: Record<string, unknown>): string => {
       const q = extra === undefined ? query : [query, `_cursor=${vigil.cursors.sign({ k: 'search', q: key, ...extra })}`].filter((s) => s !== '').join('&');

@@ -19,6 +19,8 @@ function row(over: Partial<NewVersionRow> = {}): NewVersionRow {
     deleted: false,
     keyVersion: 1,
     box: Buffer.from([1, 2, 3]),
+    indexDigest: Buffer.alloc(32),
+    leaf: Buffer.alloc(32, 7),
     ...over,
   };
 }
@@ -154,8 +156,8 @@ export function storeConformance(factory: StoreFactory): void {
       const [a, b] = list;
       assert.ok(a !== undefined && b !== undefined);
       const changed = await store.replaceBoxes([
-        { seq: a.seq, oldBox: a.box, box: Buffer.from('new1'), keyVersion: 2 },
-        { seq: b.seq, oldBox: Buffer.from('not-what-is-stored'), box: Buffer.from('new2'), keyVersion: 2 },
+        { seq: a.seq, oldBox: a.box, box: Buffer.from('new1'), keyVersion: 2, leaf: Buffer.alloc(32, 1) },
+        { seq: b.seq, oldBox: Buffer.from('not-what-is-stored'), box: Buffer.from('new2'), keyVersion: 2, leaf: Buffer.alloc(32, 2) },
       ]);
       assert.equal(changed, 1);
       assert.equal(Buffer.from((await store.readCurrent('t1', 'Flag', 'r1'))?.box ?? []).toString(), 'new1');

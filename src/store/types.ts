@@ -14,9 +14,56 @@ export interface VersionRow {
   /** Data key version that sealed `box`; null for a deletion, which has no content. */
   readonly keyVersion: number | null;
   readonly box: Uint8Array | null;
+  /** Digest of the search index rows written with this version (audit/leaf.ts). */
+  readonly indexDigest: Uint8Array;
 }
 
-export type NewVersionRow = Omit<VersionRow, 'seq'>;
+/** A version to append, with the hash of its log leaf (appended in the same transaction). */
+export type NewVersionRow = Omit<VersionRow, 'seq'> & { readonly leaf: Uint8Array };
+
+/** An audit entry to append; `body` is its canonical JSON, the rest repeats parts of it for search. */
+export interface NewAuditRow {
+  readonly tenant: string;
+  readonly recorded: string;
+  readonly action: string;
+  readonly subtype: string;
+  readonly outcome: string;
+  readonly agent: string | null;
+  /** Patient ids the entry concerns, space-separated with a leading and trailing space. */
+  readonly patients: string;
+  readonly body: string;
+  readonly leaf: Uint8Array;
+}
+
+export interface AuditRow extends Omit<NewAuditRow, 'leaf'> {
+  readonly seq: number;
+}
+
+export interface AuditQuery {
+  readonly tenant: string;
+  readonly patient?: string;
+  readonly agent?: string;
+  readonly action?: string;
+  readonly outcome?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly beforeSeq?: number;
+  readonly limit: number;
+}
+
+export interface LeafRow {
+  readonly position: number;
+  readonly kind: string;
+  readonly ref: number;
+  readonly hash: Uint8Array;
+}
+
+export interface CheckpointRow {
+  readonly size: number;
+  readonly root: Uint8Array;
+  readonly note: string;
+  readonly createdAt: string;
+}
 
 /** The head of one resource: its newest version. */
 export interface CurrentRow {
@@ -67,6 +114,8 @@ export interface SigningKeyRow {
 export interface StoreTx {
   current(tenant: string, type: string, id: string): Promise<CurrentRow | undefined>;
   append(row: NewVersionRow): Promise<VersionRow>;
+  /** Appends an audit entry and its log leaf; returns the entry's sequence number. */
+  appendAudit(row: NewAuditRow): Promise<number>;
   /** Replaces the search index rows of a resource (none: removes them, as for a deletion). */
   replaceIndex(tenant: string, type: string, id: string, rows: IndexRows | undefined): Promise<void>;
   /** Current versions of resources, read inside the transaction (sees its own writes). */
@@ -105,7 +154,24 @@ export interface Store extends DataKeyStore {
   countVersionsBelowKey(keyVersion: number): Promise<number>;
   listVersionsBelowKey(keyVersion: number, afterSeq: number, limit: number): Promise<RewrapCandidate[]>;
   /** Replaces sealed boxes (re-encryption only); a row whose box changed meanwhile is left alone. */
-  replaceBoxes(items: readonly { seq: number; oldBox: Uint8Array; box: Uint8Array; keyVersion: number }[]): Promise<number>;
+  replaceBoxes(items: readonly { seq: number; oldBox: Uint8Array; box: Uint8Array; keyVersion: number; leaf: Uint8Array }[]): Promise<number>;
+
+  /** Appends an audit entry (and its leaf) in a transaction of its own. */
+  appendAudit(row: NewAuditRow): Promise<number>;
+  searchAudit(query: AuditQuery): Promise<AuditRow[]>;
+  readAudit(tenant: string, seq: number): Promise<AuditRow | undefined>;
+
+  /** Log leaves from `fromPosition` (1-based), in order. */
+  readLeaves(fromPosition: number, limit: number): Promise<LeafRow[]>;
+  countLeaves(): Promise<number>;
+  /** Resource versions by sequence number (for the verifier), in order. */
+  readVersionsBySeq(fromSeq: number, limit: number): Promise<VersionRow[]>;
+  readAuditBySeq(fromSeq: number, limit: number): Promise<AuditRow[]>;
+  /** The index rows a current resource holds now, for the verifier. */
+  readIndexRows(tenant: string, type: string, id: string): Promise<{ hashes: Uint8Array[]; ranges: { param: string; lo: number; hi: number; unit: Uint8Array | null; unit2: Uint8Array | null }[] } | undefined>;
+  listCurrent(fromRid: number, limit: number): Promise<{ rid: number; tenant: string; type: string; id: string; seq: number; deleted: boolean }[]>;
+  addCheckpoint(row: CheckpointRow): Promise<void>;
+  listCheckpoints(): Promise<CheckpointRow[]>;
 
   getClient(clientId: string): Promise<OAuthClientRow | undefined>;
   insertClient(row: OAuthClientRow): Promise<void>;

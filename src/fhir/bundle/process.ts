@@ -6,6 +6,7 @@ import { errorOutcome } from '../outcome.js';
 import { parseSearch } from '../search/parse.js';
 import { searchBundle } from '../search/bundle.js';
 import { entryError, parseEntries, type EntryRequest } from './entries.js';
+import type { AuditDraft } from '../../audit/trail.js';
 
 export interface BundleOptions {
   readonly fhirBaseUrl: string;
@@ -15,6 +16,10 @@ export interface BundleOptions {
   readonly mayCreate: (type: string) => boolean;
   /** `Prefer: return=minimal` leaves resources out of the response entries. */
   readonly minimal?: boolean;
+  /** The request's audit entry: written with the Bundle's writes, in their transaction. */
+  readonly audit?: AuditDraft;
+  /** Told of every resource a GET entry disclosed (they are audited after the writes commit). */
+  readonly onRead?: (resources: Resource[]) => void;
 }
 
 type Json = Record<string, unknown>;
@@ -202,12 +207,15 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
         throw entryError(p.entry.index, err);
       }
     }
-  });
+  }, plan.some((p) => p.kind !== 'read') ? o.audit : undefined);
   // 5. Reads run after the writes committed, and see them.
   for (const p of plan) {
     if (p.kind !== 'read') continue;
     try {
-      results.set(p.entry.index, await readEntry(repository, p.entry, base));
+      const entry = await readEntry(repository, p.entry, base);
+      results.set(p.entry.index, entry);
+      const resource = entry.resource;
+      if (resource !== undefined) o.onRead?.(resource.resourceType === 'Bundle' ? ((resource as Bundle).entry ?? []).flatMap((e) => (e.resource === undefined ? [] : [e.resource])) : [resource]);
     } catch (err) {
       throw entryError(p.entry.index, err);
     }
@@ -235,7 +243,9 @@ async function batch(repository: Repository, entries: EntryRequest[], o: BundleO
   for (const e of entries) {
     try {
       // Each entry is a one-entry transaction: same rules, its own commit.
-      const single = await transaction(repository, [{ ...e, index: 0 }], o);
+      // Each entry is audited on its own (its own transaction), with the request's agent and id.
+      const audit = o.audit === undefined ? undefined : { ...o.audit, entities: [], patients: [], recorded: false };
+      const single = await transaction(repository, [{ ...e, index: 0 }], { ...o, ...(audit === undefined ? {} : { audit }) });
       out.push(single.entry?.[0] ?? { response: { status: '200' } });
     } catch (err) {
       const v = err instanceof VigilError ? err : new VigilError('ERR_INTERNAL');

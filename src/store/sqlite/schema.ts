@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS resource_versions (
   deleted INTEGER NOT NULL,
   key_version INTEGER,
   box BLOB,
+  index_digest BLOB NOT NULL,
   UNIQUE (tenant, type, id, version_id)
 );
 CREATE INDEX IF NOT EXISTS resource_versions_type ON resource_versions (tenant, type, seq);
@@ -83,10 +84,51 @@ CREATE TABLE IF NOT EXISTS search_range (
 CREATE INDEX IF NOT EXISTS search_range_lo ON search_range (param, lo);
 CREATE INDEX IF NOT EXISTS search_range_rid ON search_range (rid);
 
+-- The audit trail: one entry per request (and per security event). The body is canonical JSON
+-- with ids and codes only; the other columns repeat parts of it for searching.
+CREATE TABLE IF NOT EXISTS audit_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant TEXT NOT NULL,
+  recorded TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subtype TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  agent TEXT,
+  patients TEXT NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_events_recorded ON audit_events (tenant, recorded);
+CREATE INDEX IF NOT EXISTS audit_events_agent ON audit_events (tenant, agent);
+
+-- The RFC 9162 log: one leaf per resource version, audit entry and re-encryption, in commit order.
+CREATE TABLE IF NOT EXISTS log_leaves (
+  position INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  ref INTEGER NOT NULL,
+  hash BLOB NOT NULL
+);
+
+-- Signed checkpoints (C2SP tlog-checkpoint notes).
+CREATE TABLE IF NOT EXISTS checkpoints (
+  size INTEGER PRIMARY KEY,
+  root BLOB NOT NULL,
+  note TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+
+CREATE TRIGGER IF NOT EXISTS audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit entries are immutable'); END;
+CREATE TRIGGER IF NOT EXISTS audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit entries are immutable'); END;
+CREATE TRIGGER IF NOT EXISTS log_leaves_no_delete BEFORE DELETE ON log_leaves
+BEGIN SELECT RAISE(ABORT, 'the log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS log_leaves_no_update BEFORE UPDATE ON log_leaves
+BEGIN SELECT RAISE(ABORT, 'the log is append-only'); END;
+
 -- Versions are immutable: only re-encryption (box, key_version) may touch a stored row.
 CREATE TRIGGER IF NOT EXISTS resource_versions_no_delete BEFORE DELETE ON resource_versions
 BEGIN SELECT RAISE(ABORT, 'resource versions are immutable'); END;
 CREATE TRIGGER IF NOT EXISTS resource_versions_no_update
-BEFORE UPDATE OF seq, tenant, type, id, version_id, last_updated, deleted ON resource_versions
+BEFORE UPDATE OF seq, tenant, type, id, version_id, last_updated, deleted, index_digest ON resource_versions
 BEGIN SELECT RAISE(ABORT, 'resource versions are immutable'); END;
 `;

@@ -31,7 +31,7 @@ describe('sqlite store: immutability at the database level', () => {
     const store = new SqliteStore(path);
     try {
       await store.tx(async (tx) =>
-        tx.append({ tenant: 't', type: 'Patient', id: 'x', versionId: 1, lastUpdated: '2026-01-01T00:00:00.000Z', deleted: false, keyVersion: 1, box: Buffer.from('b') }),
+        tx.append({ tenant: 't', type: 'Patient', id: 'x', versionId: 1, lastUpdated: '2026-01-01T00:00:00.000Z', deleted: false, keyVersion: 1, box: Buffer.from('b'), indexDigest: Buffer.alloc(32), leaf: Buffer.alloc(32) }),
       );
       const raw = new Database(path);
       try {

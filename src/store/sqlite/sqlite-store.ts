@@ -3,7 +3,12 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { VigilError } from '../../errors.js';
 import type { WrappedDataKey } from '../../crypto/index.js';
 import type {
+  AuditQuery,
+  AuditRow,
   CandidateQuery,
+  CheckpointRow,
+  LeafRow,
+  NewAuditRow,
   CurrentRow,
   IndexRows,
   HistoryPage,
@@ -29,9 +34,10 @@ interface RawVersion {
   deleted: number;
   key_version: number | null;
   box: Buffer | null;
+  index_digest: Buffer;
 }
 
-const VERSION_COLUMNS = 'seq, tenant, type, id, version_id, last_updated, deleted, key_version, box';
+const VERSION_COLUMNS = 'seq, tenant, type, id, version_id, last_updated, deleted, key_version, box, index_digest';
 
 function toVersion(r: RawVersion): VersionRow {
   return {
@@ -44,7 +50,20 @@ function toVersion(r: RawVersion): VersionRow {
     deleted: r.deleted === 1,
     keyVersion: r.key_version,
     box: r.box,
+    indexDigest: r.index_digest,
   };
+}
+
+interface RawAudit {
+  seq: number;
+  tenant: string;
+  recorded: string;
+  action: string;
+  subtype: string;
+  outcome: string;
+  agent: string | null;
+  patients: string;
+  body: string;
 }
 
 /** At most this many transactions are committed together. */
@@ -92,7 +111,7 @@ export class SqliteStore implements Store {
     this.#s = {
       current: w.prepare('SELECT version_id, deleted, last_updated FROM resource_current WHERE tenant = ? AND type = ? AND id = ?'),
       insertVersion: w.prepare(
-        'INSERT INTO resource_versions (tenant, type, id, version_id, last_updated, deleted, key_version, box) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO resource_versions (tenant, type, id, version_id, last_updated, deleted, key_version, box, index_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       upsertCurrent: w.prepare(
         `INSERT INTO resource_current (tenant, type, id, version_id, seq, deleted, last_updated) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -110,12 +129,26 @@ export class SqliteStore implements Store {
       listBelowKey: r.prepare(
         'SELECT seq, tenant, type, id, version_id, box FROM resource_versions WHERE key_version < ? AND seq > ? ORDER BY seq LIMIT ?',
       ),
+      nextPosition: w.prepare('SELECT COALESCE(MAX(position), 0) + 1 AS p FROM log_leaves'),
+      insertLeaf: w.prepare('INSERT INTO log_leaves (position, kind, ref, hash) VALUES (?, ?, ?, ?)'),
+      insertAudit: w.prepare('INSERT INTO audit_events (tenant, recorded, action, subtype, outcome, agent, patients, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      readAudit: r.prepare('SELECT * FROM audit_events WHERE tenant = ? AND seq = ?'),
+      readLeaves: r.prepare('SELECT position, kind, ref, hash FROM log_leaves WHERE position >= ? ORDER BY position LIMIT ?'),
+      countLeaves: r.prepare('SELECT COUNT(*) AS n FROM log_leaves'),
+      versionsBySeq: r.prepare(`SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE seq >= ? ORDER BY seq LIMIT ?`),
+      auditBySeq: r.prepare('SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?'),
+      indexHashes: r.prepare('SELECT h.hash FROM search_hash h JOIN resource_current rc ON rc.rid = h.rid WHERE rc.tenant = ? AND rc.type = ? AND rc.id = ?'),
+      indexRanges: r.prepare('SELECT s.param, s.lo, s.hi, s.unit, s.unit2 FROM search_range s JOIN resource_current rc ON rc.rid = s.rid WHERE rc.tenant = ? AND rc.type = ? AND rc.id = ?'),
+      listCurrent: r.prepare('SELECT rid, tenant, type, id, seq, deleted FROM resource_current WHERE rid >= ? ORDER BY rid LIMIT ?'),
+      insertCheckpoint: w.prepare('INSERT INTO checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)'),
+      listCheckpoints: r.prepare('SELECT size, root, note, created_at FROM checkpoints ORDER BY size'),
       ridOf: w.prepare('SELECT rid FROM resource_current WHERE tenant = ? AND type = ? AND id = ?'),
       deleteHash: w.prepare('DELETE FROM search_hash WHERE rid = ?'),
       deleteRange: w.prepare('DELETE FROM search_range WHERE rid = ?'),
       insertHash: w.prepare('INSERT OR IGNORE INTO search_hash (hash, rid) VALUES (?, ?)'),
       insertRange: w.prepare('INSERT INTO search_range (rid, param, lo, hi, unit, unit2) VALUES (?, ?, ?, ?, ?, ?)'),
       replaceBox: w.prepare('UPDATE resource_versions SET box = ?, key_version = ? WHERE seq = ? AND box = ?'),
+      allDataKeyVersions: r.prepare('SELECT version FROM data_keys'),
       getClient: r.prepare('SELECT * FROM oauth_clients WHERE client_id = ?'),
       insertClient: w.prepare(
         'INSERT INTO oauth_clients (client_id, secret_hash, name, scopes, roles, disabled, created_at, row_mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -202,11 +235,14 @@ export class SqliteStore implements Store {
         return r === undefined ? undefined : ({ versionId: r.version_id, deleted: r.deleted === 1, lastUpdated: r.last_updated } satisfies CurrentRow);
       },
       append: async (row: NewVersionRow) => {
-        const info = this.#stmt('insertVersion').run(row.tenant, row.type, row.id, row.versionId, row.lastUpdated, row.deleted ? 1 : 0, row.keyVersion, row.box);
+        const info = this.#stmt('insertVersion').run(row.tenant, row.type, row.id, row.versionId, row.lastUpdated, row.deleted ? 1 : 0, row.keyVersion, row.box, row.indexDigest);
         const seq = Number(info.lastInsertRowid);
         this.#stmt('upsertCurrent').run(row.tenant, row.type, row.id, row.versionId, seq, row.deleted ? 1 : 0, row.lastUpdated);
-        return { ...row, seq };
+        this.#appendLeaf('version', seq, row.leaf);
+        const { leaf: _leaf, ...stored } = row;
+        return { ...stored, seq };
       },
+      appendAudit: async (row: NewAuditRow) => this.#appendAudit(row),
       replaceIndex: async (tenant, type, id, rows) => this.#replaceIndex(tenant, type, id, rows),
       readCurrentMany: async (tenant, type, ids) => this.#readCurrentMany(this.#writer, tenant, type, ids),
       searchCandidates: async (query) => this.#search(this.#writer, query),
@@ -221,6 +257,98 @@ export class SqliteStore implements Store {
   async readVersion(tenant: string, type: string, id: string, versionId: number): Promise<VersionRow | undefined> {
     const r = this.#stmt('readVersion').get(tenant, type, id, versionId) as RawVersion | undefined;
     return r === undefined ? undefined : toVersion(r);
+  }
+
+  /** Appends a leaf at the next position (the writer is serialised, so positions are commit order). */
+  #appendLeaf(kind: string, ref: number, hash: Uint8Array): void {
+    const position = (this.#stmt('nextPosition').get() as { p: number }).p;
+    this.#stmt('insertLeaf').run(position, kind, ref, hash);
+  }
+
+  #appendAudit(row: NewAuditRow): number {
+    const info = this.#stmt('insertAudit').run(row.tenant, row.recorded, row.action, row.subtype, row.outcome, row.agent, row.patients, row.body);
+    const seq = Number(info.lastInsertRowid);
+    this.#appendLeaf('audit', seq, row.leaf);
+    return seq;
+  }
+
+  appendAudit(row: NewAuditRow): Promise<number> {
+    return this.tx(async () => this.#appendAudit(row));
+  }
+
+  async searchAudit(q: AuditQuery): Promise<AuditRow[]> {
+    const where = ['tenant = ?'];
+    const args: unknown[] = [q.tenant];
+    if (q.patient !== undefined) {
+      where.push("patients LIKE '%' || ? || '%'");
+      args.push(` ${q.patient} `);
+    }
+    if (q.agent !== undefined) {
+      where.push('agent = ?');
+      args.push(q.agent);
+    }
+    if (q.action !== undefined) {
+      where.push('action = ?');
+      args.push(q.action);
+    }
+    if (q.outcome !== undefined) {
+      where.push('outcome = ?');
+      args.push(q.outcome);
+    }
+    if (q.from !== undefined) {
+      where.push('recorded >= ?');
+      args.push(q.from);
+    }
+    if (q.to !== undefined) {
+      where.push('recorded <= ?');
+      args.push(q.to);
+    }
+    if (q.beforeSeq !== undefined) {
+      where.push('seq < ?');
+      args.push(q.beforeSeq);
+    }
+    const sql = `SELECT * FROM audit_events WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`;
+    return this.#prepare(this.#reader, sql).all(...args, q.limit) as RawAudit[];
+  }
+
+  async readAudit(tenant: string, seq: number): Promise<AuditRow | undefined> {
+    return this.#stmt('readAudit').get(tenant, seq) as RawAudit | undefined;
+  }
+
+  async readLeaves(fromPosition: number, limit: number): Promise<LeafRow[]> {
+    return this.#stmt('readLeaves').all(fromPosition, limit) as LeafRow[];
+  }
+
+  async countLeaves(): Promise<number> {
+    return (this.#stmt('countLeaves').get() as { n: number }).n;
+  }
+
+  async readVersionsBySeq(fromSeq: number, limit: number): Promise<VersionRow[]> {
+    return (this.#stmt('versionsBySeq').all(fromSeq, limit) as RawVersion[]).map(toVersion);
+  }
+
+  async readAuditBySeq(fromSeq: number, limit: number): Promise<AuditRow[]> {
+    return this.#stmt('auditBySeq').all(fromSeq, limit) as RawAudit[];
+  }
+
+  async readIndexRows(tenant: string, type: string, id: string) {
+    const hashes = (this.#stmt('indexHashes').all(tenant, type, id) as { hash: Buffer }[]).map((r) => r.hash);
+    const ranges = this.#stmt('indexRanges').all(tenant, type, id) as { param: string; lo: number; hi: number; unit: Buffer | null; unit2: Buffer | null }[];
+    return { hashes, ranges };
+  }
+
+  async listCurrent(fromRid: number, limit: number) {
+    return (this.#stmt('listCurrent').all(fromRid, limit) as { rid: number; tenant: string; type: string; id: string; seq: number; deleted: number }[]).map((r) => ({ ...r, deleted: r.deleted === 1 }));
+  }
+
+  addCheckpoint(row: CheckpointRow): Promise<void> {
+    return this.#exclusive(async () => {
+      this.#stmt('insertCheckpoint').run(row.size, row.root, row.note, row.createdAt);
+    });
+  }
+
+  async listCheckpoints(): Promise<CheckpointRow[]> {
+    return (this.#stmt('listCheckpoints').all() as { size: number; root: Buffer; note: string; created_at: string }[]).map((r) => ({ size: r.size, root: r.root, note: r.note, createdAt: r.created_at }));
   }
 
   #replaceIndex(tenant: string, type: string, id: string, rows: IndexRows | undefined): void {
@@ -331,14 +459,16 @@ export class SqliteStore implements Store {
     return rows.flatMap((r) => (r.box === null ? [] : [{ seq: r.seq, tenant: r.tenant, type: r.type, id: r.id, versionId: r.version_id, box: r.box }]));
   }
 
-  replaceBoxes(items: readonly { seq: number; oldBox: Uint8Array; box: Uint8Array; keyVersion: number }[]): Promise<number> {
-    return this.#exclusive(async () => {
-      const replace = this.#writer.transaction(() => {
-        let changed = 0;
-        for (const it of items) changed += this.#stmt('replaceBox').run(it.box, it.keyVersion, it.seq, it.oldBox).changes;
-        return changed;
-      });
-      return replace.immediate();
+  replaceBoxes(items: readonly { seq: number; oldBox: Uint8Array; box: Uint8Array; keyVersion: number; leaf: Uint8Array }[]): Promise<number> {
+    return this.tx(async () => {
+      let changed = 0;
+      for (const it of items) {
+        const n = this.#stmt('replaceBox').run(it.box, it.keyVersion, it.seq, it.oldBox).changes;
+        // Each re-encryption is itself a leaf, so the log keeps explaining the current ciphertext.
+        if (n > 0) this.#appendLeaf('rewrap', it.seq, it.leaf);
+        changed += n;
+      }
+      return changed;
     });
   }
 

@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Canonical, versioned encodings of what each log leaf commits to. The writer and the verifier
+ * both call these, so a leaf can be recomputed from the database alone.
+ */
+
+export type LeafKind = 'version' | 'audit' | 'rewrap';
+
+/** What a resource version's leaf covers: its identity, metadata, ciphertext and search index rows. */
+export interface VersionLeafInput {
+  readonly tenant: string;
+  readonly type: string;
+  readonly id: string;
+  readonly versionId: number;
+  readonly lastUpdated: string;
+  readonly deleted: boolean;
+  readonly keyVersion: number | null;
+  readonly box: Uint8Array | null;
+  /** Digest of the version's index rows (indexDigest), stored with the version. */
+  readonly indexDigest: Uint8Array;
+}
+
+export function sha256(data: Uint8Array | string): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+/** The leaf data of a resource version (RFC 9162 leaf input; the leaf hash adds the 0x00 prefix). */
+export function versionLeafData(v: VersionLeafInput): Buffer {
+  const fields = [v.tenant, v.type, v.id, v.versionId, v.lastUpdated, v.deleted ? 1 : 0, v.keyVersion, v.box === null ? null : sha256(v.box).toString('hex'), Buffer.from(v.indexDigest).toString('hex')];
+  return Buffer.from(`vigil:version:v1\n${JSON.stringify(fields)}`);
+}
+
+/** The leaf data of an audit entry: its stored canonical JSON body. */
+export function auditLeafData(tenant: string, body: string): Buffer {
+  return Buffer.from(`vigil:audit:v1\n${JSON.stringify([tenant, body])}`);
+}
+
+/** The leaf data of a re-encryption (`vigil keys rewrap`): which version, and its ciphertext before and after. */
+export function rewrapLeafData(seq: number, before: Uint8Array, after: Uint8Array): Buffer {
+  return Buffer.from(`vigil:rewrap:v1\n${JSON.stringify([seq, sha256(before).toString('hex'), sha256(after).toString('hex')])}`);
+}
+
+/** RFC 9162 leaf hash: SHA-256(0x00 || data). */
+export function leafHash(data: Uint8Array): Buffer {
+  return createHash('sha256').update(Buffer.from([0])).update(data).digest();
+}
+
+/** A search index row as the database holds it (hash rows carry no parameter; ranges carry `Type.param`). */
+export interface DigestRows {
+  readonly hashes: readonly Uint8Array[];
+  readonly ranges: readonly { readonly param: string; readonly lo: number; readonly hi: number; readonly unit: Uint8Array | null; readonly unit2: Uint8Array | null }[];
+}
+
+/** Digest of a version's search index rows, order-independent, as recomputable from the database. */
+export function indexDigest(rows: DigestRows): Buffer {
+  const hashes = [...new Set(rows.hashes.map((h) => Buffer.from(h).toString('hex')))].sort();
+  const hex = (b: Uint8Array | null): string => (b === null ? '' : Buffer.from(b).toString('hex'));
+  const ranges = rows.ranges.map((r) => `${r.param}|${String(r.lo)}|${String(r.hi)}|${hex(r.unit)}|${hex(r.unit2)}`).sort();
+  return sha256(`vigil:index:v1\n${JSON.stringify([hashes, ranges])}`);
+}
