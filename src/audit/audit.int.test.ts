@@ -77,7 +77,45 @@ describe('audit trail: every request recorded, with its write, without health da
     for (const needle of ['AuditCreate', 'AuditRead', 'Quintavalle', 'MRN', 'Family']) assert.ok(!text.includes(needle), needle);
   });
 
-  it('cannot be edited or deleted through SQL triggers, nor written through the API', async () => {
+  it('is readable as BALP-shaped AuditEvents by security and privacy roles only, and searchable', async () => {
+    const pid = JSON.parse((await t.fhir('POST', '/fhir/Patient', { body: syntheticPatient('AuditView') })).body).id as string;
+    await t.fhir('GET', `/fhir/Patient/${pid}`);
+    const officer = await t.token('system/AuditEvent.rs', ['privacy-officer']);
+    assert.equal((await t.fhir('GET', '/fhir/AuditEvent', { token: await t.token('system/AuditEvent.rs') })).statusCode, 403, 'scope without role');
+    assert.equal((await t.fhir('GET', '/fhir/AuditEvent', { token: await t.token('system/Patient.rs', ['privacy-officer']) })).statusCode, 403, 'role without scope');
+    const res = await t.fhir('GET', `/fhir/AuditEvent?patient=Patient/${pid}`, { token: officer });
+    assert.equal(res.statusCode, 200, res.body);
+    const events = (JSON.parse(res.body).entry as Json[]).map((e) => e['resource'] as Json);
+    assert.deepEqual(events.map((e) => e['subtype'][0].code), ['read', 'create'], 'newest first');
+    const { validate } = await import('../fhir/index.js');
+    for (const e of events) validate(e as never);
+    const read = events[0] as Json;
+    assert.equal(read['type'].code, 'rest');
+    assert.equal(read['action'], 'R');
+    assert.equal(read['outcome'], '0');
+    assert.ok((read['entity'] as Json[]).some((x) => x['what'].reference === `Patient/${pid}` && x['role']?.code === '1'));
+    assert.equal((read['agent'] as Json[])[0]?.['who'].identifier.value, 'test-client');
+    const one = await t.fhir('GET', `/fhir/AuditEvent/${read['id'] as string}`, { token: officer });
+    assert.equal(JSON.parse(one.body).id, read['id']);
+    const refused = JSON.parse((await t.fhir('GET', '/fhir/AuditEvent?outcome=4&_count=1', { token: officer })).body);
+    assert.equal((refused.entry as Json[]).length, 1);
+    assert.equal(refused.entry[0].resource.outcome, '4');
+    assert.ok((refused.link as Json[]).some((l) => l['relation'] === 'next'));
+    const future = JSON.parse((await t.fhir('GET', '/fhir/AuditEvent?date=ge2999-01-01', { token: officer })).body);
+    assert.equal(future.entry.length, 0);
+    assert.equal((await t.fhir('GET', '/fhir/AuditEvent?name=x', { token: officer })).statusCode, 400);
+  });
+
+  it('cannot be created, changed or deleted through the API', async () => {
+    const event = { resourceType: 'AuditEvent', type: { code: 'rest' }, recorded: '2024-01-01T00:00:00Z', agent: [{ requestor: true }], source: { observer: { display: 'x' } } };
+    assert.equal((await t.fhir('POST', '/fhir/AuditEvent', { body: event })).statusCode, 405);
+    assert.equal((await t.fhir('PUT', '/fhir/AuditEvent/1', { body: { ...event, id: '1' } })).statusCode, 405);
+    assert.equal((await t.fhir('DELETE', '/fhir/AuditEvent/1')).statusCode, 405);
+    const tx = await t.fhir('POST', '/fhir', { body: { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: event, request: { method: 'POST', url: 'AuditEvent' } }] } });
+    assert.equal(tx.statusCode, 405);
+  });
+
+  it('cannot be edited or deleted through SQL triggers', async () => {
     const raw = new Database(join(t.dir, 'vigil.db'));
     try {
       assert.throws(() => raw.prepare("UPDATE audit_events SET outcome = '0'").run(), /immutable/);

@@ -63,5 +63,5 @@ export async function clientCredentialsGrant(clients: ClientRegistry, tokens: To
     granted = new ScopeSet(kept);
   }
   if (granted.scopes.length === 0) throw new OAuthError('invalid_scope', 'This client may not be granted any scope');
-  return tokens.issue(client.clientId, granted);
+  return tokens.issue(client.clientId, granted, client.roles);
 }

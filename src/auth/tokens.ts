@@ -9,6 +9,8 @@ export interface Principal {
   readonly kind: 'client';
   readonly clientId: string;
   readonly scopes: ScopeSet;
+  /** Roles of the client (e.g. `security-admin`), as registered when the token was issued. */
+  readonly roles: readonly string[];
   readonly tokenId: string;
   /** Expiry of the token, in seconds since the epoch. */
   readonly expiresAt: number;
@@ -52,11 +54,11 @@ export class TokenService {
     this.#jwks = createLocalJWKSet(options.keys.jwks());
   }
 
-  async issue(clientId: string, scopes: ScopeSet): Promise<IssuedToken> {
+  async issue(clientId: string, scopes: ScopeSet, roles: readonly string[] = []): Promise<IssuedToken> {
     const key = this.#o.keys.current;
     const nowSeconds = Math.floor(this.#now().getTime() / 1000);
     const scope = scopes.toString();
-    const token = await new SignJWT({ scope, client_id: clientId })
+    const token = await new SignJWT({ scope, client_id: clientId, ...(roles.length === 0 ? {} : { roles: [...roles] }) })
       .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: 'at+jwt' })
       .setIssuer(this.#o.issuer)
       .setAudience(this.#o.audience)
@@ -95,7 +97,8 @@ export class TokenService {
     if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number' || typeof scope !== 'string') throw unauthenticated();
     // A token that claims to outlive the configured lifetime was not made by this server's rules.
     if (typeof payload.iat !== 'number' || exp - payload.iat > this.#o.ttlSeconds) throw unauthenticated();
-    const principal: Principal = { kind: 'client', clientId: sub, scopes: ScopeSet.parse(scope), tokenId: jti, expiresAt: exp };
+    const roles = Array.isArray(payload['roles']) ? payload['roles'].filter((r): r is string => typeof r === 'string') : [];
+    const principal: Principal = { kind: 'client', clientId: sub, scopes: ScopeSet.parse(scope), roles, tokenId: jti, expiresAt: exp };
     this.#remember(token, principal, nowSeconds);
     return principal;
   }

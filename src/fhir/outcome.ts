@@ -18,6 +18,7 @@ const ISSUE_CODES: Record<ErrorCode, IssueCode> = {
   ERR_VERSION_CONFLICT: 'conflict',
   ERR_CONFLICT: 'conflict',
   ERR_NOT_SUPPORTED: 'not-supported',
+  ERR_READ_ONLY: 'forbidden',
   ERR_UNAUTHENTICATED: 'login',
   ERR_SCOPE: 'forbidden',
   ERR_OAUTH: 'security',

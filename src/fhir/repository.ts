@@ -155,6 +155,8 @@ export class Repository {
    */
   prepare(type: string, id: string, body: unknown): PreparedWrite {
     assertType(type);
+    // The audit trail is written by the server alone; no API write may create or alter an AuditEvent.
+    if (type === 'AuditEvent') throw new VigilError('ERR_READ_ONLY');
     assertId(id);
     const resource = asResource(body, type);
     const stamped = stamp(resource, id, 1, this.#now().toISOString());
@@ -218,6 +220,7 @@ export class Repository {
   }
 
   async #deleteIn(tx: StoreTx, type: string, id: string, ifMatch?: number, audit?: AuditDraft): Promise<boolean> {
+    if (type === 'AuditEvent') throw new VigilError('ERR_READ_ONLY');
     const current = await tx.current(this.#tenant, type, id);
     if (current === undefined) throw new VigilError('ERR_NOT_FOUND');
     if (ifMatch !== undefined && current.versionId !== ifMatch) throw new VigilError('ERR_VERSION_CONFLICT');

@@ -11,6 +11,7 @@ import { registerFhirRoutes } from './fhir-routes.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
 import { registerSearchRoutes } from './search-routes.js';
 import { installAuditHooks } from './audit-hooks.js';
+import { registerAuditRoutes } from './audit-routes.js';
 
 export interface AppOptions {
   readonly logger: Logger;
@@ -82,6 +83,7 @@ export async function buildApp(vigil: Vigil, options: AppOptions): Promise<Fasti
   registerOAuthRoutes(app, vigil);
   registerFhirRoutes(app, vigil);
   registerSearchRoutes(app, vigil);
+  registerAuditRoutes(app, vigil);
   await app.ready();
   return app;
 }

@@ -33,6 +33,9 @@ function interaction(method: string, route: string | undefined): { subtype: stri
       return { subtype: 'history-type', action: 'R' };
     case 'GET /fhir/_history':
       return { subtype: 'history-system', action: 'R' };
+    case 'GET /fhir/AuditEvent/:id':
+      return { subtype: 'read', action: 'R' };
+    case 'GET /fhir/AuditEvent':
     case 'GET /fhir/:type':
     case 'POST /fhir/:type/_search':
       return { subtype: 'search-type', action: 'E' };

@@ -16,8 +16,8 @@ export interface TestVigil {
   readonly app: FastifyInstance;
   /** Every log line the app wrote, as text. */
   readonly logs: string[];
-  /** A token with the given scopes (default `system/*.cruds`), issued by this server's token service. */
-  token(scope?: string): Promise<string>;
+  /** A token with the given scopes (default `system/*.cruds`) and roles, issued by this server's token service. */
+  token(scope?: string, roles?: string[]): Promise<string>;
   /** A FHIR request with a token and JSON body. */
   fhir(method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH', url: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
@@ -41,7 +41,7 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
   });
   const app = await buildApp(vigil, { logger: createLogger(config, sink) });
   let defaultToken: string | undefined;
-  const token = async (scope = 'system/*.cruds'): Promise<string> => (await vigil.tokens.issue('test-client', ScopeSet.parse(scope))).access_token;
+  const token = async (scope = 'system/*.cruds', roles: string[] = []): Promise<string> => (await vigil.tokens.issue('test-client', ScopeSet.parse(scope), roles)).access_token;
   return {
     dir,
     config,
