@@ -3,6 +3,8 @@ import { isVigilError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { serveCommand } from './serve.js';
 import { keysCommand } from './keys.js';
+import { generateCommand } from './generate.js';
+import { importCommand } from './import.js';
 
 const program = new Command('vigil')
   .description('Vigil: a FHIR R4 server with security built into every layer')
@@ -12,6 +14,8 @@ const program = new Command('vigil')
 
 serveCommand(program);
 keysCommand(program);
+generateCommand(program);
+importCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -174,6 +174,8 @@ describe('batch and transaction Bundles', () => {
         { resource: { resourceType: 'Patient', birthDate: 'not-a-date' }, request: { method: 'POST', url: 'Patient' } },
         { request: { method: 'GET', url: 'Patient/does-not-exist' } },
         { resource: patient('b2', 'B-2'), request: { method: 'POST', url: 'Patient', ifNoneExist: `identifier=${MRN}|B-1` } },
+        { resource: patient('b3', 'B-3') },
+        { resource: patient('b4', 'B-4'), request: { method: 'POST', url: 'Patient' } },
       ],
     });
     assert.equal(status, 200);
@@ -184,6 +186,10 @@ describe('batch and transaction Bundles', () => {
     assert.equal(entries[1]?.['response'].outcome.resourceType, 'OperationOutcome');
     assert.equal(entries[2]?.['response'].status, '404');
     assert.equal(entries[3]?.['response'].status, '200 OK', 'B-1 exists by then, so the conditional create is a no-op');
+    assert.equal(entries[4]?.['response'].status, '400', 'an entry without a request fails alone');
+    assert.match(JSON.stringify(entries[4]?.['response'].outcome), /Bundle entry 4/);
+    assert.equal(entries[5]?.['response'].status, '201 Created');
+    assert.match(JSON.stringify(entries[1]?.['response'].outcome), /Bundle entry 1/, 'errors name their own entry');
   });
 
   it('refuses malformed Bundles', async () => {
@@ -193,6 +199,8 @@ describe('batch and transaction Bundles', () => {
       { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: patient('m', 'M') }] },
       { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: patient('m', 'M'), request: { method: 'POST', url: 'Nope' } }] },
       { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'PUT', url: 'Patient' }, resource: patient('m', 'M') }] },
+      { resourceType: 'Bundle', type: 'batch', entry: { request: { method: 'GET', url: 'Patient' } } },
+      { resourceType: 'Bundle', type: 'transaction', entry: [null] },
     ]) {
       const res = await post(bundle);
       assert.ok(res.status === 400 || res.status === 404, `${JSON.stringify(bundle).slice(0, 80)} -> ${res.status}`);

@@ -60,14 +60,30 @@ function etagVersion(index: number, raw: string | undefined): number | undefined
   return Number(m[1]);
 }
 
-/** Checks a batch or transaction Bundle and parses each entry's request. */
-export function parseEntries(bundle: unknown, fhirBaseUrl: string): { type: 'batch' | 'transaction'; entries: EntryRequest[] } {
+/**
+ * Checks a batch or transaction Bundle and parses each entry's request. An entry that cannot be
+ * parsed is returned as its error, so a batch can answer it alone; a transaction fails on it.
+ */
+export function parseEntries(bundle: unknown, fhirBaseUrl: string): { type: 'batch' | 'transaction'; entries: (EntryRequest | VigilError)[] } {
   if (typeof bundle !== 'object' || bundle === null || (bundle as Bundle).resourceType !== 'Bundle') {
     throw new VigilError('ERR_BAD_REQUEST', 'POST /fhir takes a batch or transaction Bundle');
   }
   const b = bundle as Bundle;
   if (b.type !== 'batch' && b.type !== 'transaction') throw new VigilError('ERR_BAD_REQUEST', 'Bundle.type must be batch or transaction');
-  const entries = (b.entry ?? []).map((raw: BundleEntry, index): EntryRequest => {
+  if (b.entry !== undefined && !Array.isArray(b.entry)) throw new VigilError('ERR_BAD_REQUEST', 'Bundle.entry must be an array');
+  const entries = (b.entry ?? []).map((raw: BundleEntry, index): EntryRequest | VigilError => {
+    try {
+      return parseEntry(raw, index, fhirBaseUrl);
+    } catch (err) {
+      return err instanceof VigilError ? err : bad(index, 'the entry is malformed');
+    }
+  });
+  return { type: b.type, entries };
+}
+
+function parseEntry(raw: BundleEntry, index: number, fhirBaseUrl: string): EntryRequest {
+  {
+    if (typeof raw !== 'object' || raw === null) throw bad(index, 'the entry is not an object');
     const req = raw.request;
     if (req === undefined || typeof req.method !== 'string' || typeof req.url !== 'string') throw bad(index, 'request.method and request.url are required');
     const method = req.method as string;
@@ -90,6 +106,5 @@ export function parseEntries(bundle: unknown, fhirBaseUrl: string): { type: 'bat
       ...(raw.fullUrl === undefined ? {} : { fullUrl: raw.fullUrl }),
       ...(raw.resource === undefined ? {} : { resource: raw.resource }),
     };
-  });
-  return { type: b.type, entries };
+  }
 }

@@ -72,7 +72,10 @@ type Planned =
  */
 export async function processBundle(repository: Repository, body: unknown, o: BundleOptions): Promise<Bundle> {
   const { type, entries } = parseEntries(body, o.fhirBaseUrl);
-  return type === 'transaction' ? transaction(repository, entries, o) : batch(repository, entries, o);
+  if (type === 'batch') return batch(repository, entries, o);
+  const failed = entries.find((e): e is VigilError => e instanceof VigilError);
+  if (failed !== undefined) throw failed;
+  return transaction(repository, entries as EntryRequest[], o);
 }
 
 async function matches(repository: Repository, type: string, query: string): Promise<string[]> {
@@ -238,20 +241,21 @@ async function readEntry(repository: Repository, e: EntryRequest, base: string):
 }
 
 /** A batch: each entry on its own; a failure is reported in its entry and the others go on. */
-async function batch(repository: Repository, entries: EntryRequest[], o: BundleOptions): Promise<Bundle> {
+async function batch(repository: Repository, entries: (EntryRequest | VigilError)[], o: BundleOptions): Promise<Bundle> {
   const out: BundleEntry[] = [];
   for (const e of entries) {
     try {
+      if (e instanceof VigilError) throw e;
       // Each entry is a one-entry transaction: same rules, its own commit.
       // Each entry is audited on its own (its own transaction), with the request's agent and id.
       const audit = o.audit === undefined ? undefined : { ...o.audit, entities: [], patients: [], recorded: false };
-      const single = await transaction(repository, [{ ...e, index: 0 }], { ...o, ...(audit === undefined ? {} : { audit }) });
+      const single = await transaction(repository, [e], { ...o, ...(audit === undefined ? {} : { audit }) });
       out.push(single.entry?.[0] ?? { response: { status: '200' } });
     } catch (err) {
       const v = err instanceof VigilError ? err : new VigilError('ERR_INTERNAL');
       const code = v.code;
       const httpStatus = ERROR_STATUS[code];
-      out.push({ response: { status: String(httpStatus), outcome: errorOutcome(code, v.message.replace(/^Bundle entry 0: /, ''), v.issues) } });
+      out.push({ response: { status: String(httpStatus), outcome: errorOutcome(code, v.message, v.issues) } });
     }
   }
   return { resourceType: 'Bundle', type: 'batch-response', entry: out };
