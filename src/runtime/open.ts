@@ -1,9 +1,10 @@
 import { mkdirSync, chmodSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { VigilError } from '../errors.js';
 import type { Config } from '../config/index.js';
 import { Keyring, loadOrCreateMasterKey } from '../crypto/index.js';
-import { openStore, SQLITE_FILE, type Store } from '../store/index.js';
+import { openStore, SQLITE_FILE, type Store, type WriteGate } from '../store/index.js';
 import { CursorSigner, Repository, loadDefinitions } from '../fhir/index.js';
 import { ClientRegistry, SigningKeys, TokenService, ensureBootstrapAdmin } from '../auth/index.js';
 
@@ -32,6 +33,8 @@ export interface OpenOptions {
    * `--data` does not quietly make a new one.
    */
   readonly create?: boolean;
+  /** Shared with other threads of this process that write the same store (see WriteGate). */
+  readonly writeGate?: WriteGate;
 }
 
 /** Creates the data directory (mode 0700) if needed and returns its path. */
@@ -43,7 +46,8 @@ function prepareDataDir(dir: string): void {
 /** Opens a data directory: master key, store, keyring, signing keys, and (for the server) the first admin. */
 export async function openVigil(config: Config, options: OpenOptions = {}): Promise<Vigil> {
   // Files this process creates (database, WAL, keys) are readable by its user alone.
-  process.umask(0o077);
+  // (A worker thread shares its process's umask and may not change it.)
+  if (isMainThread) process.umask(0o077);
   const create = options.create === true;
   if (!create && !existsSync(join(config.dataDir, SQLITE_FILE))) {
     throw new VigilError('ERR_CONFIG', `No Vigil data directory at ${config.dataDir} (start the server once with \`vigil serve\` to create one)`);
@@ -51,7 +55,7 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
   prepareDataDir(config.dataDir);
   loadDefinitions();
   const master = loadOrCreateMasterKey(config.masterKeyFile, config.masterKey, create);
-  const store = openStore(config.dataDir);
+  const store = openStore(config.dataDir, options.writeGate === undefined ? {} : { writeGate: options.writeGate });
   try {
     const now = options.now ?? (() => new Date());
     const keyring = await Keyring.open(master, store, now);

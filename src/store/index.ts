@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { SqliteStore } from './sqlite/sqlite-store.js';
-import type { Store } from './types.js';
+import type { Store, StoreOptions } from './types.js';
 
 export type * from './types.js';
 export { SqliteStore } from './sqlite/sqlite-store.js';
@@ -9,6 +9,6 @@ export { SqliteStore } from './sqlite/sqlite-store.js';
 export const SQLITE_FILE = 'vigil.db';
 
 /** Opens the store of a data directory (embedded SQLite). */
-export function openStore(dataDir: string): Store {
-  return new SqliteStore(join(dataDir, SQLITE_FILE));
+export function openStore(dataDir: string, options: StoreOptions = {}): Store {
+  return new SqliteStore(join(dataDir, SQLITE_FILE), options);
 }

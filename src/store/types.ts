@@ -243,3 +243,16 @@ export interface CandidateQuery {
   readonly limit: number;
   readonly offset?: number;
 }
+
+/**
+ * A lock several threads of one process take around each write transaction, so they queue in
+ * memory instead of in SQLite's busy handler (which sleeps in steps of up to 100 ms).
+ */
+export interface WriteGate {
+  acquire(): void;
+  release(): void;
+}
+
+export interface StoreOptions {
+  readonly writeGate?: WriteGate;
+}

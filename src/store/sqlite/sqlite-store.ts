@@ -9,6 +9,8 @@ import type {
   CheckpointRow,
   LeafRow,
   NewAuditRow,
+  StoreOptions,
+  WriteGate,
   CurrentRow,
   IndexRows,
   HistoryPage,
@@ -99,7 +101,10 @@ export class SqliteStore implements Store {
   /** Prepared search statements by SQL text, per connection (searches repeat their shapes). */
   readonly #prepared = new Map<Db, Map<string, Statement>>();
 
-  constructor(path: string) {
+  readonly #gate: WriteGate | undefined;
+
+  constructor(path: string, options: StoreOptions = {}) {
+    this.#gate = options.writeGate;
     this.#writer = connect(path);
     this.#writer.exec(SCHEMA);
     const found = this.#writer.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as { value: string } | undefined;
@@ -194,9 +199,18 @@ export class SqliteStore implements Store {
     this.#batchScheduled = false;
     const jobs = this.#pending.splice(0, MAX_GROUP);
     this.#scheduleBatch();
-    const w = this.#writer;
     const tx = this.#txApi();
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    this.#gate?.acquire();
+    try {
+      await this.#batchIn(jobs, tx, outcomes);
+    } finally {
+      this.#gate?.release();
+    }
+  }
+
+  async #batchIn(jobs: { fn: (tx: StoreTx) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }[], tx: StoreTx, outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[]): Promise<void> {
+    const w = this.#writer;
     w.exec('BEGIN IMMEDIATE');
     try {
       for (const job of jobs) {
