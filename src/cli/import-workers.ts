@@ -46,9 +46,14 @@ export function shares(files: readonly ImportFile[], n: number): ImportFile[][] 
   return out.map((s) => s.files.sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0))).filter((s) => s.length > 0);
 }
 
-/** Adds reports of parts run side by side; the rate is over the wall time. */
-export function mergeReports(parts: readonly ImportReport[], skipped: number, seconds: number): ImportReport {
-  const errors = parts.flatMap((p) => p.errors);
+/** Adds reports of parts run side by side (errors in file order, as a single thread reports them); the rate is over the wall time. */
+export function mergeReports(parts: readonly ImportReport[], skipped: number, seconds: number, files: readonly ImportFile[] = []): ImportReport {
+  const order = new Map(files.map((f, i) => [f.path, i]));
+  const errors = parts
+    .flatMap((p) => p.errors)
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => (order.get(a.e.file) ?? -1) - (order.get(b.e.file) ?? -1) || a.i - b.i)
+    .map(({ e }) => e);
   const resources = parts.reduce((n, p) => n + p.resources, 0);
   const omitted = parts.reduce((n, p) => n + (p.errorsOmitted ?? 0), 0) + Math.max(0, errors.length - MAX_ERRORS);
   return {
@@ -114,5 +119,5 @@ export async function importInWorkers(
         }),
     ),
   );
-  return mergeReports([...done, ...results], list.skipped, (performance.now() - started) / 1000);
+  return mergeReports([...done, ...results], list.skipped, (performance.now() - started) / 1000, list.files);
 }
