@@ -36,15 +36,12 @@ export function auditLeafData(tenant: string, body: string): Buffer {
   return Buffer.from(`vigil:audit:v1\n${JSON.stringify([tenant, body])}`);
 }
 
-/** The leaf data of a re-encryption (`vigil keys rewrap`): which version, and its ciphertext before and after. */
-export function rewrapLeafData(seq: number, before: Uint8Array, after: Uint8Array): Buffer {
-  return Buffer.from(`vigil:rewrap:v1\n${JSON.stringify([seq, sha256(before).toString('hex'), sha256(after).toString('hex')])}`);
+/** The leaf data of a re-encryption (`vigil keys rewrap`): which version, and SHA-256 of its ciphertext before and after. */
+export function rewrapLeafData(r: { seq: number; versionSeq: number; before: Uint8Array; after: Uint8Array }): Buffer {
+  return Buffer.from(`vigil:rewrap:v1\n${JSON.stringify([r.seq, r.versionSeq, Buffer.from(r.before).toString('hex'), Buffer.from(r.after).toString('hex')])}`);
 }
 
-/** RFC 9162 leaf hash: SHA-256(0x00 || data). */
-export function leafHash(data: Uint8Array): Buffer {
-  return createHash('sha256').update(Buffer.from([0])).update(data).digest();
-}
+export { leafHash } from './tree-hash.js';
 
 /** A search index row as the database holds it (hash rows carry no parameter; ranges carry `Type.param`). */
 export interface DigestRows {

@@ -71,11 +71,10 @@ export function keysCommand(program: Command): void {
           const items = batch.map((row) => {
             const context = resourceContext(row.tenant, row.type, row.id, row.versionId);
             const plain = vigil.keyring.decrypt(row.box, context);
-            const box = vigil.keyring.encrypt(plain, context);
-            return { seq: row.seq, oldBox: row.box, box, keyVersion: target, leaf: leafHash(rewrapLeafData(row.seq, row.box, box)) };
+            return { seq: row.seq, oldBox: row.box, box: vigil.keyring.encrypt(plain, context), keyVersion: target };
           });
           // Each batch is its own short transaction, so the running server keeps writing meanwhile.
-          rewrapped += await vigil.store.replaceBoxes(items);
+          rewrapped += await vigil.store.replaceBoxes(items, (r) => leafHash(rewrapLeafData(r)));
           done += batch.length;
           after = batch[batch.length - 1]?.seq ?? after;
           bar.update(done);

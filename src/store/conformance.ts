@@ -156,9 +156,9 @@ export function storeConformance(factory: StoreFactory): void {
       const [a, b] = list;
       assert.ok(a !== undefined && b !== undefined);
       const changed = await store.replaceBoxes([
-        { seq: a.seq, oldBox: a.box, box: Buffer.from('new1'), keyVersion: 2, leaf: Buffer.alloc(32, 1) },
-        { seq: b.seq, oldBox: Buffer.from('not-what-is-stored'), box: Buffer.from('new2'), keyVersion: 2, leaf: Buffer.alloc(32, 2) },
-      ]);
+        { seq: a.seq, oldBox: a.box, box: Buffer.from('new1'), keyVersion: 2 },
+        { seq: b.seq, oldBox: Buffer.from('not-what-is-stored'), box: Buffer.from('new2'), keyVersion: 2 },
+      ], () => Buffer.alloc(32, 1));
       assert.equal(changed, 1);
       assert.equal(Buffer.from((await store.readCurrent('t1', 'Flag', 'r1'))?.box ?? []).toString(), 'new1');
       assert.equal(Buffer.from((await store.readCurrent('t1', 'Flag', 'r2'))?.box ?? []).toString(), 'old2');

@@ -154,7 +154,13 @@ export interface Store extends DataKeyStore {
   countVersionsBelowKey(keyVersion: number): Promise<number>;
   listVersionsBelowKey(keyVersion: number, afterSeq: number, limit: number): Promise<RewrapCandidate[]>;
   /** Replaces sealed boxes (re-encryption only); a row whose box changed meanwhile is left alone. */
-  replaceBoxes(items: readonly { seq: number; oldBox: Uint8Array; box: Uint8Array; keyVersion: number; leaf: Uint8Array }[]): Promise<number>;
+  /**
+   * Replaces sealed boxes (re-encryption only) and records each as a rewrap with its leaf;
+   * `leaf` computes the leaf hash from the rewrap's sequence number and digests.
+   */
+  replaceBoxes(items: readonly { seq: number; oldBox: Uint8Array; box: Uint8Array; keyVersion: number }[], leaf: (rewrap: RewrapRow) => Uint8Array): Promise<number>;
+  /** Rewraps from `fromSeq`, in order (for the verifier). */
+  readRewraps(fromSeq: number, limit: number): Promise<RewrapRow[]>;
 
   /** Appends an audit entry (and its leaf) in a transaction of its own. */
   appendAudit(row: NewAuditRow): Promise<number>;
@@ -255,4 +261,12 @@ export interface WriteGate {
 
 export interface StoreOptions {
   readonly writeGate?: WriteGate;
+}
+
+/** A recorded re-encryption of one version. */
+export interface RewrapRow {
+  readonly seq: number;
+  readonly versionSeq: number;
+  readonly before: Uint8Array;
+  readonly after: Uint8Array;
 }

@@ -108,6 +108,15 @@ CREATE TABLE IF NOT EXISTS log_leaves (
   hash BLOB NOT NULL
 );
 
+-- Re-encryptions (vigil keys rewrap): which version, and the SHA-256 of its ciphertext before and after.
+CREATE TABLE IF NOT EXISTS rewraps (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  version_seq INTEGER NOT NULL,
+  before BLOB NOT NULL,
+  after BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rewraps_version ON rewraps (version_seq, seq);
+
 -- Signed checkpoints (C2SP tlog-checkpoint notes).
 CREATE TABLE IF NOT EXISTS checkpoints (
   size INTEGER PRIMARY KEY,

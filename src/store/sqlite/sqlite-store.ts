@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { VigilError } from '../../errors.js';
@@ -9,6 +10,7 @@ import type {
   CheckpointRow,
   LeafRow,
   NewAuditRow,
+  RewrapRow,
   StoreOptions,
   WriteGate,
   CurrentRow,
@@ -145,6 +147,8 @@ export class SqliteStore implements Store {
       indexHashes: r.prepare('SELECT h.hash FROM search_hash h JOIN resource_current rc ON rc.rid = h.rid WHERE rc.tenant = ? AND rc.type = ? AND rc.id = ?'),
       indexRanges: r.prepare('SELECT s.param, s.lo, s.hi, s.unit, s.unit2 FROM search_range s JOIN resource_current rc ON rc.rid = s.rid WHERE rc.tenant = ? AND rc.type = ? AND rc.id = ?'),
       listCurrent: r.prepare('SELECT rid, tenant, type, id, seq, deleted FROM resource_current WHERE rid >= ? ORDER BY rid LIMIT ?'),
+      insertRewrap: w.prepare('INSERT INTO rewraps (version_seq, before, after) VALUES (?, ?, ?)'),
+      readRewraps: r.prepare('SELECT seq, version_seq, before, after FROM rewraps WHERE seq >= ? ORDER BY seq LIMIT ?'),
       insertCheckpoint: w.prepare('INSERT INTO checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)'),
       listCheckpoints: r.prepare('SELECT size, root, note, created_at FROM checkpoints ORDER BY size'),
       ridOf: w.prepare('SELECT rid FROM resource_current WHERE tenant = ? AND type = ? AND id = ?'),
@@ -473,17 +477,30 @@ export class SqliteStore implements Store {
     return rows.flatMap((r) => (r.box === null ? [] : [{ seq: r.seq, tenant: r.tenant, type: r.type, id: r.id, versionId: r.version_id, box: r.box }]));
   }
 
-  replaceBoxes(items: readonly { seq: number; oldBox: Uint8Array; box: Uint8Array; keyVersion: number; leaf: Uint8Array }[]): Promise<number> {
+  replaceBoxes(items: readonly { seq: number; oldBox: Uint8Array; box: Uint8Array; keyVersion: number }[], leaf: (rewrap: RewrapRow) => Uint8Array): Promise<number> {
     return this.tx(async () => {
       let changed = 0;
       for (const it of items) {
         const n = this.#stmt('replaceBox').run(it.box, it.keyVersion, it.seq, it.oldBox).changes;
+        if (n === 0) continue;
         // Each re-encryption is itself a leaf, so the log keeps explaining the current ciphertext.
-        if (n > 0) this.#appendLeaf('rewrap', it.seq, it.leaf);
+        const before = createHash('sha256').update(it.oldBox).digest();
+        const after = createHash('sha256').update(it.box).digest();
+        const seq = Number(this.#stmt('insertRewrap').run(it.seq, before, after).lastInsertRowid);
+        this.#appendLeaf('rewrap', seq, leaf({ seq, versionSeq: it.seq, before, after }));
         changed += n;
       }
       return changed;
     });
+  }
+
+  async readRewraps(fromSeq: number, limit: number): Promise<RewrapRow[]> {
+    return (this.#stmt('readRewraps').all(fromSeq, limit) as { seq: number; version_seq: number; before: Buffer; after: Buffer }[]).map((r) => ({
+      seq: r.seq,
+      versionSeq: r.version_seq,
+      before: r.before,
+      after: r.after,
+    }));
   }
 
   async getClient(clientId: string): Promise<OAuthClientRow | undefined> {

@@ -1,0 +1,17 @@
+export { AuditTrail, outcomeOf } from './trail.js';
+export type { AuditDraft, AuditBody, AuditAction, AuditOutcome } from './trail.js';
+export { toAuditEvent } from './audit-event.js';
+export { leafHash, versionLeafData, auditLeafData, rewrapLeafData, indexDigest, sha256 } from './leaf.js';
+export type { VersionLeafInput, LeafKind } from './leaf.js';
+export { nodeHash, emptyRoot, sameHash, HASH_SIZE } from './tree-hash.js';
+export { MerkleFrontier, merkleRoot } from './frontier.js';
+export { inclusionProof, inclusionProofPlan, verifyInclusion, rootFromInclusionProof } from './inclusion.js';
+export { consistencyProof, consistencyProofPlan, verifyConsistency } from './consistency.js';
+export { resolveProofAsync, memorySubtreeHasher } from './subtree.js';
+export type { SubtreeHasher, AsyncSubtreeHasher } from './subtree.js';
+export type { LeafRange } from './tree-math.js';
+export { noteSigner, noteVerifier, verifierKeyString, parseVerifierKey } from './note-key.js';
+export type { NoteSigner, NoteVerifier } from './note-key.js';
+export { signCheckpoint, openCheckpoint, checkpointText, parseCheckpointText } from './checkpoint.js';
+export type { Checkpoint } from './checkpoint.js';
+export { merkleBench } from './merkle-bench.js';
