@@ -11,6 +11,10 @@
  * - `read`: `GET /fhir/Patient/{id}` with a bearer token, ids cycling over pre-created patients;
  * - `create`: `POST /fhir/Patient` with a synthetic Patient (validate + encrypt + store).
  *
+ * Then the search part (search-bench.ts): `--patients` synthetic patients imported in process through
+ * the code `vigil import` uses, and five kinds of search timed over HTTP on that data. `--part`
+ * runs one part alone.
+ *
  * Vigil runs as `dist/src/cli/main.js serve` (path taken relative to this compiled file) on a fresh
  * temporary data directory, with VIGIL_LOG_LEVEL=info: one log line per request, as in production.
  * The load generator runs in this process, so on 2 cores each side gets about one core.
@@ -21,6 +25,7 @@
  * npm run bench                                   # table on stdout, progress on stderr
  * npm run bench -- --duration 5 --connections 20
  * npm run bench -- --json > bench.json            # one JSON object on stdout
+ * npm run bench -- --part search --patients 10000 # import and search only, at full scale
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, openSync, closeSync, existsSync } from 'node:fs';
@@ -30,6 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon, { type Client, type Options, type Request, type Result } from 'autocannon';
 import { VERSION } from '../src/version.js';
+import { DEFAULT_PATIENTS, DEFAULT_SEARCH_REQUESTS, runSearchBench, searchTable, searchTargets, type SearchReport } from './search-bench.js';
 
 const SEEDED_PATIENTS = 300;
 const CREATE_BODIES = 64;
@@ -46,6 +52,12 @@ export interface BenchOptions {
   readonly warmupSeconds: number;
   readonly connections: number;
   readonly json: boolean;
+  /** Which parts run: the HTTP scenarios, the import and search part, or both. */
+  readonly part: 'http' | 'search' | 'all';
+  /** Patients imported for the search part. */
+  readonly patients: number;
+  /** Timed requests per search query kind. */
+  readonly searchRequests: number;
 }
 
 /** One measured scenario, as printed and as found in `--json` output. */
@@ -67,7 +79,7 @@ export interface TargetReport {
   readonly description: string;
   readonly measured: number;
   readonly threshold: number;
-  readonly unit: 'ratio' | 'requests/s';
+  readonly unit: 'ratio' | 'requests/s' | 'resources/s' | 'ms';
   readonly met: boolean;
 }
 
@@ -77,8 +89,10 @@ export interface BenchReport {
   readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly node: string; readonly platform: string };
   readonly options: Omit<BenchOptions, 'json'> & { readonly seededPatients: number };
   readonly scenarios: ScenarioReport[];
+  /** The import and search part, when it ran. */
+  readonly search?: SearchReport;
   readonly targets: TargetReport[];
-  /** False when a scenario got errors or non-2xx answers. */
+  /** False when a scenario got errors or non-2xx answers, or a search a non-200 or wrong answer. */
   readonly ok: boolean;
 }
 
@@ -95,7 +109,14 @@ const progress = (line: string): void => void process.stderr.write(`bench: ${lin
 function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
-    options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } },
+    options: {
+      duration: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '10' },
+      json: { type: 'boolean', default: false },
+      part: { type: 'string', default: 'all' },
+      patients: { type: 'string', default: String(DEFAULT_PATIENTS) },
+      'search-requests': { type: 'string', default: String(DEFAULT_SEARCH_REQUESTS) },
+    },
     strict: true,
   });
   const int = (name: string, raw: string, min: number, max: number): number => {
@@ -105,7 +126,17 @@ function parseOptions(argv: string[]): BenchOptions {
   };
   // A scenario must fit in one access token (300 s by default), warm-up included.
   const durationSeconds = int('duration', values.duration, 1, 290);
-  return { durationSeconds, warmupSeconds: durationSeconds >= 5 ? 2 : 1, connections: int('connections', values.connections, 1, 1000), json: values.json };
+  const part = values.part;
+  if (part !== 'http' && part !== 'search' && part !== 'all') throw new Error('--part must be http, search or all');
+  return {
+    durationSeconds,
+    warmupSeconds: durationSeconds >= 5 ? 2 : 1,
+    connections: int('connections', values.connections, 1, 1000),
+    json: values.json,
+    part,
+    patients: int('patients', values.patients, 1, 1_000_000),
+    searchRequests: int('search-requests', values['search-requests'], 10, 100_000),
+  };
 }
 
 /** Children and the temp dir, released once by `cleanup` on every way out. */
@@ -316,8 +347,15 @@ async function measure(key: ScenarioReport['key'], label: string, options: Optio
   };
 }
 
-async function runBench(opts: BenchOptions): Promise<BenchReport> {
-  tempDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+/** `dist/src/cli/main.js`, relative to this compiled file. */
+function vigilMain(): string {
+  const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+  if (!existsSync(main)) throw new Error(`Vigil is not built: ${main} is missing`);
+  return main;
+}
+
+async function runHttp(opts: BenchOptions): Promise<{ scenarios: ScenarioReport[]; targets: TargetReport[]; seededPatients: number }> {
+  if (tempDir === undefined) throw new Error('no temp dir');
   const scenarios: ScenarioReport[] = [];
 
   // One server at a time, so an idle one takes nothing from the one being measured.
@@ -326,9 +364,7 @@ async function runBench(opts: BenchOptions): Promise<BenchReport> {
   scenarios.push(await measure('hello', 'bare Fastify hello: GET /', { url: hello.address }, opts));
   await stopServer(hello.proc);
 
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const main = join(root, 'src', 'cli', 'main.js');
-  if (!existsSync(main)) throw new Error(`Vigil is not built: ${main} is missing`);
+  const main = vigilMain();
   const dataDir = join(tempDir, 'data');
   progress('starting Vigil on a fresh data directory');
   const vigil = await startServer('vigil', [main, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir], vigilEnv(), VIGIL_READY);
@@ -371,14 +407,50 @@ async function runBench(opts: BenchOptions): Promise<BenchReport> {
     { description: 'read by id >= 1/3 of bare Fastify hello', measured: readRatio, threshold: round(READ_TARGET_RATIO, 4), unit: 'ratio', met: readRatio >= READ_TARGET_RATIO },
     { description: `create >= ${CREATE_TARGET_PER_SECOND}/s`, measured: rate('create'), threshold: CREATE_TARGET_PER_SECOND, unit: 'requests/s', met: rate('create') >= CREATE_TARGET_PER_SECOND },
   ];
+  return { scenarios, targets, seededPatients: ids.length };
+}
+
+/** The search part: import into its own data directory, then `vigil serve` on it for the queries. */
+function runSearch(opts: BenchOptions): Promise<SearchReport> {
+  if (tempDir === undefined) throw new Error('no temp dir');
+  const main = vigilMain();
+  return runSearchBench(
+    {
+      tempDir,
+      startVigil: async (dataDir) => {
+        const vigil = await startServer('vigil-search', [main, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir], vigilEnv(), VIGIL_READY);
+        const fhirBaseUrl = vigil.ready['fhirBaseUrl'];
+        if (typeof fhirBaseUrl !== 'string') throw new Error('Vigil did not announce its fhirBaseUrl');
+        return { address: vigil.address, fhirBaseUrl, stop: () => stopServer(vigil.proc) };
+      },
+      accessToken,
+      progress,
+    },
+    { patients: opts.patients, requests: opts.searchRequests },
+  );
+}
+
+async function runBench(opts: BenchOptions): Promise<BenchReport> {
+  tempDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  const http = opts.part === 'search' ? { scenarios: [], targets: [], seededPatients: 0 } : await runHttp(opts);
+  const search = opts.part === 'http' ? undefined : await runSearch(opts);
   const cpuList = cpus();
   return {
     vigilVersion: VERSION,
     machine: { cpus: availableParallelism(), cpuModel: cpuList[0]?.model.trim() ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}` },
-    options: { durationSeconds: opts.durationSeconds, warmupSeconds: opts.warmupSeconds, connections: opts.connections, seededPatients: ids.length },
-    scenarios,
-    targets,
-    ok: scenarios.every((s) => s.non2xx === 0 && s.errors === 0 && s.ok2xx > 0),
+    options: {
+      durationSeconds: opts.durationSeconds,
+      warmupSeconds: opts.warmupSeconds,
+      connections: opts.connections,
+      part: opts.part,
+      patients: opts.patients,
+      searchRequests: opts.searchRequests,
+      seededPatients: http.seededPatients,
+    },
+    scenarios: http.scenarios,
+    ...(search === undefined ? {} : { search }),
+    targets: [...http.targets, ...(search === undefined ? [] : searchTargets(search))],
+    ok: http.scenarios.every((s) => s.non2xx === 0 && s.errors === 0 && s.ok2xx > 0) && (search === undefined || search.ok),
   };
 }
 
@@ -392,19 +464,36 @@ function table(report: BenchReport): string {
   ];
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
   const fmt = (r: string[]): string => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ');
-  const lines = [
-    `Vigil ${report.vigilVersion} bench: ${m.cpus} CPUs (${m.cpuModel}), Node ${m.node}, ${o.connections} connections,`,
-    `${o.durationSeconds} s per scenario after ${o.warmupSeconds} s warm-up, ${o.seededPatients} patients for reads; load generator on the same machine`,
-    '',
-    ...rows.map(fmt),
+  const http = report.scenarios.length > 0;
+  const lines = http
+    ? [
+        `Vigil ${report.vigilVersion} bench: ${m.cpus} CPUs (${m.cpuModel}), Node ${m.node}, ${o.connections} connections,`,
+        `${o.durationSeconds} s per scenario after ${o.warmupSeconds} s warm-up, ${o.seededPatients} patients for reads; load generator on the same machine`,
+        '',
+        ...rows.map(fmt),
+      ]
+    : [`Vigil ${report.vigilVersion} bench: ${m.cpus} CPUs (${m.cpuModel}), Node ${m.node}; load generator on the same machine`];
+  if (report.search !== undefined) lines.push('', ...searchTable(report.search));
+  const describe = (t: TargetReport): string => {
+    switch (t.unit) {
+      case 'ratio':
+        return `${num(t.measured, 2)} (need ${num(t.threshold, 2)})`;
+      case 'ms':
+        return `${num(t.measured, 2)} ms (need < ${num(t.threshold)} ms)`;
+      case 'requests/s':
+      case 'resources/s':
+        return `${num(t.measured)}/s (need ${num(t.threshold)}/s)`;
+    }
+  };
+  const width = Math.max(42, ...report.targets.map((t) => t.description.length));
+  lines.push(
     '',
     'DESIGN.md performance targets (reported, not asserted):',
-    ...report.targets.map((t) => {
-      const measured = t.unit === 'ratio' ? `${num(t.measured, 2)} (need ${num(t.threshold, 2)})` : `${num(t.measured)}/s (need ${num(t.threshold)}/s)`;
-      return `  ${t.description.padEnd(42)} ${measured.padEnd(24)} ${t.met ? 'met' : 'NOT MET'}`;
-    }),
-  ];
-  if (!report.ok) lines.push('', 'bench: a scenario got errors or non-2xx answers; its figures do not measure what they claim');
+    ...report.targets.map((t) => `  ${t.description.padEnd(width)} ${describe(t).padEnd(24)} ${t.met ? 'met' : 'NOT MET'}`),
+  );
+  if (!report.ok) {
+    lines.push('', 'bench: a scenario got errors or non-2xx answers, or a search a non-200 or wrong answer; its figures do not measure what they claim');
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -413,7 +502,7 @@ async function main(): Promise<number> {
   try {
     opts = parseOptions(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--duration S] [--connections N] [--json]\n`);
+    process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--duration S] [--connections N] [--part http|search|all] [--patients N] [--search-requests N] [--json]\n`);
     return 2;
   }
   const interrupted = (): void => void cleanup().finally(() => process.exit(130));

@@ -15,8 +15,8 @@ export interface VersionLeafInput {
   readonly versionId: number;
   readonly lastUpdated: string;
   readonly deleted: boolean;
-  readonly keyVersion: number | null;
-  readonly box: Uint8Array | null;
+  /** SHA-256 of the ciphertext as first stored (a later rewrap is a leaf of its own); null for a deletion. */
+  readonly boxDigest: Uint8Array | null;
   /** Digest of the version's index rows (indexDigest), stored with the version. */
   readonly indexDigest: Uint8Array;
 }
@@ -27,7 +27,8 @@ export function sha256(data: Uint8Array | string): Buffer {
 
 /** The leaf data of a resource version (RFC 9162 leaf input; the leaf hash adds the 0x00 prefix). */
 export function versionLeafData(v: VersionLeafInput): Buffer {
-  const fields = [v.tenant, v.type, v.id, v.versionId, v.lastUpdated, v.deleted ? 1 : 0, v.keyVersion, v.box === null ? null : sha256(v.box).toString('hex'), Buffer.from(v.indexDigest).toString('hex')];
+  // The key version is not a field of its own: it sits in the ciphertext's header, which the digest covers (and a rewrap changes it).
+  const fields = [v.tenant, v.type, v.id, v.versionId, v.lastUpdated, v.deleted ? 1 : 0, v.boxDigest === null ? null : Buffer.from(v.boxDigest).toString('hex'), Buffer.from(v.indexDigest).toString('hex')];
   return Buffer.from(`vigil:version:v1\n${JSON.stringify(fields)}`);
 }
 

@@ -3,6 +3,8 @@ import { isVigilError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { serveCommand } from './serve.js';
 import { keysCommand } from './keys.js';
+import { verifyCommand } from './verify.js';
+import { logCommand } from './log.js';
 import { generateCommand } from './generate.js';
 import { importCommand } from './import.js';
 
@@ -14,6 +16,8 @@ const program = new Command('vigil')
 
 serveCommand(program);
 keysCommand(program);
+verifyCommand(program);
+logCommand(program);
 generateCommand(program);
 importCommand(program);
 

@@ -24,6 +24,10 @@ export interface Config {
   readonly tokenTtlSeconds: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly tenant: string;
+  /** Seconds between signed checkpoints of the audit log (0: only on demand). */
+  readonly checkpointInterval: number;
+  /** An append-only file every checkpoint is also written to (the outside witness). */
+  readonly witnessFile: string | undefined;
 }
 
 /** Every environment variable Vigil reads; any other `VIGIL_*` variable refuses to start. */
@@ -42,6 +46,8 @@ export const ENV_KEYS = [
   'VIGIL_JSON_DEPTH',
   'VIGIL_TOKEN_TTL',
   'VIGIL_LOG_LEVEL',
+  'VIGIL_CHECKPOINT_INTERVAL',
+  'VIGIL_WITNESS_FILE',
 ] as const;
 
 type EnvKey = (typeof ENV_KEYS)[number];
@@ -156,6 +162,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     tokenTtlSeconds: int('VIGIL_TOKEN_TTL', 300, 30, 3600),
     logLevel: level as Config['logLevel'],
     tenant: 'default',
+    checkpointInterval: int('VIGIL_CHECKPOINT_INTERVAL', 60, 0, 86400),
+    witnessFile: get('VIGIL_WITNESS_FILE') === undefined ? undefined : resolve(get('VIGIL_WITNESS_FILE') ?? ''),
   };
   if (problems.length > 0) {
     throw new VigilError('ERR_CONFIG', `Vigil cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

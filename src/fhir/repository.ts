@@ -2,7 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { VigilError } from '../errors.js';
 import { keyVersionOf, resourceContext, type Keyring } from '../crypto/index.js';
 import type { HistoryQuery, IndexRows, NewVersionRow, Store, StoreTx, VersionRow } from '../store/index.js';
-import { indexDigest, leafHash, versionLeafData } from '../audit/leaf.js';
+import { indexDigest, leafHash, sha256, versionLeafData } from '../audit/leaf.js';
 import { AuditTrail, type AuditDraft } from '../audit/trail.js';
 import { patientsOf } from './compartment.js';
 import { isKnownResourceType } from './definitions.js';
@@ -94,7 +94,7 @@ function sealedRow(row: Omit<NewVersionRow, 'indexDigest' | 'leaf'>, rows: Index
     hashes: rows?.hashes.map((h) => h.hash) ?? [],
     ranges: rows?.ranges.map((r) => ({ ...r, param: `${row.type}.${r.param}` })) ?? [],
   });
-  return { ...row, indexDigest: digest, leaf: leafHash(versionLeafData({ ...row, indexDigest: digest })) };
+  return { ...row, indexDigest: digest, leaf: leafHash(versionLeafData({ ...row, boxDigest: row.box === null ? null : sha256(row.box), indexDigest: digest })) };
 }
 
 /** Puts server-owned fields first and in place: id, meta.versionId, meta.lastUpdated. */

@@ -12,6 +12,7 @@ import { registerOAuthRoutes } from './oauth-routes.js';
 import { registerSearchRoutes } from './search-routes.js';
 import { installAuditHooks } from './audit-hooks.js';
 import { registerAuditRoutes } from './audit-routes.js';
+import { registerLogRoutes } from './log-routes.js';
 
 export interface AppOptions {
   readonly logger: Logger;
@@ -84,6 +85,7 @@ export async function buildApp(vigil: Vigil, options: AppOptions): Promise<Fasti
   registerFhirRoutes(app, vigil);
   registerSearchRoutes(app, vigil);
   registerAuditRoutes(app, vigil);
+  registerLogRoutes(app, vigil);
   await app.ready();
   return app;
 }

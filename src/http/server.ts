@@ -16,17 +16,29 @@ const KEY_REFRESH_MS = 5000;
 /** Builds the app and listens on the configured host and port. */
 export async function startServer(vigil: Vigil, logger: Logger): Promise<RunningServer> {
   const app = await buildApp(vigil, { logger });
+  // A checkpoint at start: whatever was written before is covered by a signed statement.
+  await vigil.log.checkpoint();
   const address = await app.listen({ host: vigil.config.host, port: vigil.config.port });
   const timer = setInterval(() => {
     vigil.refreshKeys().catch((err: unknown) => logger.error({ code: (err as { code?: string }).code }, 'key refresh failed'));
   }, KEY_REFRESH_MS);
   timer.unref();
+  // Signed checkpoints at the configured interval, and planner statistics every 10 minutes.
+  const every = vigil.config.checkpointInterval;
+  const checkpoints = every > 0 ? setInterval(() => void vigil.log.checkpoint().catch((err: unknown) => logger.error({ code: (err as { code?: string }).code }, 'checkpoint failed')), every * 1000) : undefined;
+  checkpoints?.unref();
+  const stats = setInterval(() => void vigil.store.optimize().catch(() => undefined), 600_000);
+  stats.unref();
   return {
     app,
     address,
     async close() {
       clearInterval(timer);
+      if (checkpoints !== undefined) clearInterval(checkpoints);
+      clearInterval(stats);
       await app.close();
+      // A last checkpoint covers everything written until the stop.
+      await vigil.log.checkpoint().catch(() => undefined);
     },
   };
 }

@@ -7,6 +7,7 @@ import { Keyring, loadOrCreateMasterKey } from '../crypto/index.js';
 import { openStore, SQLITE_FILE, type Store, type WriteGate } from '../store/index.js';
 import { CursorSigner, Repository, loadDefinitions } from '../fhir/index.js';
 import { ClientRegistry, SigningKeys, TokenService, ensureBootstrapAdmin } from '../auth/index.js';
+import { TransparencyLog, logKeys, logOrigin } from '../audit/log.js';
 
 /** Everything a running Vigil (server or CLI command) works with, opened on one data directory. */
 export interface Vigil {
@@ -18,6 +19,8 @@ export interface Vigil {
   readonly clients: ClientRegistry;
   readonly tokens: TokenService;
   readonly cursors: CursorSigner;
+  /** The tamper-evident log over every version, audit entry and rewrap. */
+  readonly log: TransparencyLog;
   /** Path of the bootstrap admin file when this open created it. */
   readonly bootstrapFile: string | undefined;
   /** Reloads keys added by other processes (`vigil keys rotate`). */
@@ -80,6 +83,13 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
       clients,
       tokens,
       cursors: new CursorSigner(keyring.derive(`cursor:${config.tenant}`)),
+      log: new TransparencyLog({
+        store,
+        origin: logOrigin(config.publicUrl, config.tenant),
+        ...logKeys(keyring.derive(`log-signing:${config.tenant}`), logOrigin(config.publicUrl, config.tenant)),
+        ...(config.witnessFile === undefined ? {} : { witnessFile: config.witnessFile }),
+        now,
+      }),
       bootstrapFile,
       async refreshKeys() {
         await keyring.refresh();

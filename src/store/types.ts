@@ -186,6 +186,8 @@ export interface Store extends DataKeyStore {
   listSigningKeys(): Promise<SigningKeyRow[]>;
   insertSigningKey(row: SigningKeyRow): Promise<void>;
 
+  /** Refreshes query planner statistics (after bulk loads, and from time to time). */
+  optimize(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -113,6 +113,7 @@ export class SqliteStore implements Store {
     if (found === undefined) this.#writer.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
     else if (Number(found.value) > SCHEMA_VERSION) throw new VigilError('ERR_CONFIG', 'The data directory was written by a newer Vigil');
     this.#reader = connect(path);
+    this.optimizeSync();
     const w = this.#writer;
     const r = this.#reader;
     this.#s = {
@@ -166,6 +167,19 @@ export class SqliteStore implements Store {
       listSigningKeys: r.prepare('SELECT kid, alg, public_jwk, private_box, created_at FROM signing_keys ORDER BY created_at, kid'),
       insertSigningKey: w.prepare('INSERT INTO signing_keys (kid, alg, public_jwk, private_box, created_at) VALUES (?, ?, ?, ?, ?)'),
     };
+  }
+
+  /**
+   * Refreshes the query planner's statistics where they are stale (bounded work). Without them
+   * SQLite scans a type's resources in id order instead of starting from the matching index rows.
+   */
+  optimizeSync(): void {
+    this.#writer.pragma('analysis_limit = 1000');
+    this.#writer.pragma('optimize = 0x10002');
+  }
+
+  async optimize(): Promise<void> {
+    await this.#exclusive(async () => this.optimizeSync());
   }
 
   #stmt(name: string): Statement {

@@ -1,0 +1,136 @@
+import { appendFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import type { CheckpointRow, Store } from '../store/index.js';
+import { openCheckpoint, signCheckpoint } from './checkpoint.js';
+import { consistencyProofPlan } from './consistency.js';
+import { MerkleFrontier, merkleRoot } from './frontier.js';
+import { inclusionProofPlan } from './inclusion.js';
+import { noteSigner, noteVerifier, verifierKeyString, type NoteSigner, type NoteVerifier } from './note-key.js';
+import { resolveProofAsync } from './subtree.js';
+import { VigilError } from '../errors.js';
+
+/** PKCS#8 DER prefix of an Ed25519 private key; the 32-byte seed follows. */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const BATCH = 10_000;
+
+/** The log's signing key, derived from the master key (so the database cannot swap it). */
+export function logKeys(seed: Buffer, origin: string): { signer: NoteSigner; verifier: NoteVerifier; publicKey: KeyObject } {
+  const privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const publicKey = createPublicKey(privateKey);
+  return { signer: noteSigner(origin, privateKey), verifier: noteVerifier(origin, publicKey), publicKey };
+}
+
+/** The origin (and key name) of a tenant's log, e.g. `fhir.example.org/vigil/default`. */
+export function logOrigin(publicUrl: string, tenant: string): string {
+  return `${new URL(publicUrl).host}/vigil/${tenant}`;
+}
+
+/** What an inclusion proof looks like on the wire and in a proof file (`vigil verify --proof`). */
+export interface InclusionProofFile {
+  readonly origin: string;
+  /** 1-based position of the leaf in the log. */
+  readonly position: number;
+  readonly size: number;
+  readonly leafHash: string;
+  readonly proof: string[];
+  /** The signed checkpoint of `size`, which the proof leads to. */
+  readonly checkpoint: string;
+}
+
+export interface LogOptions {
+  readonly store: Store;
+  readonly origin: string;
+  readonly signer: NoteSigner;
+  readonly verifier: NoteVerifier;
+  /** An append-only file each new checkpoint is also written to (the outside witness). */
+  readonly witnessFile?: string;
+  readonly now?: () => Date;
+}
+
+/**
+ * The tenant's transparency log over the store's leaves: keeps the Merkle frontier, signs
+ * checkpoints, and serves inclusion and consistency proofs.
+ */
+export class TransparencyLog {
+  readonly #o: LogOptions;
+  #frontier = new MerkleFrontier();
+
+  constructor(options: LogOptions) {
+    this.#o = options;
+  }
+
+  get verifierKey(): string {
+    return verifierKeyString(this.#o.verifier);
+  }
+
+  get origin(): string {
+    return this.#o.origin;
+  }
+
+  /** Reads leaves appended since the last sync (by this or another process) into the frontier. */
+  async sync(): Promise<number> {
+    for (;;) {
+      const leaves = await this.#o.store.readLeaves(this.#frontier.size + 1, BATCH);
+      for (const leaf of leaves) this.#frontier.append(leaf.hash);
+      if (leaves.length < BATCH) return this.#frontier.size;
+    }
+  }
+
+  /** Signs a checkpoint of the whole log (if it grew), stores it and hands it to the witness. */
+  async checkpoint(): Promise<CheckpointRow | undefined> {
+    const size = await this.sync();
+    const last = (await this.#o.store.listCheckpoints()).at(-1);
+    if (last !== undefined && last.size >= size) return last;
+    const root = this.#frontier.root();
+    const note = signCheckpoint({ origin: this.#o.origin, size, rootHash: root }, this.#o.signer);
+    const row: CheckpointRow = { size, root, note, createdAt: (this.#o.now?.() ?? new Date()).toISOString() };
+    await this.#o.store.addCheckpoint(row);
+    // The witness keeps its own copy: rolling the database back cannot roll this file back.
+    if (this.#o.witnessFile !== undefined) appendFileSync(this.#o.witnessFile, `${JSON.stringify({ size, note })}\n`, { mode: 0o600 });
+    return row;
+  }
+
+  async latest(): Promise<CheckpointRow | undefined> {
+    return (await this.#o.store.listCheckpoints()).at(-1);
+  }
+
+  /** Hashes of complete subtrees, computed from the stored leaf hashes. */
+  #subtrees = async (ranges: readonly { start: number; end: number }[]): Promise<Buffer[]> => {
+    const out: Buffer[] = [];
+    for (const r of ranges) {
+      const hashes: Uint8Array[] = [];
+      for (let at = r.start; at < r.end; at += BATCH) {
+        const rows = await this.#o.store.readLeaves(at + 1, Math.min(BATCH, r.end - at));
+        hashes.push(...rows.map((l) => l.hash));
+      }
+      if (hashes.length !== r.end - r.start) throw new VigilError('ERR_INTEGRITY', 'The log is shorter than its checkpoint');
+      out.push(merkleRoot(hashes));
+    }
+    return out;
+  };
+
+  /** An inclusion proof of the leaf at `position` (1-based) in the latest checkpoint. */
+  async inclusion(position: number): Promise<InclusionProofFile> {
+    const cp = await this.latest();
+    if (cp === undefined || !Number.isInteger(position) || position < 1 || position > cp.size) {
+      throw new VigilError('ERR_NOT_FOUND', 'No signed checkpoint covers this position yet');
+    }
+    const [leaf] = await this.#o.store.readLeaves(position, 1);
+    if (leaf === undefined) throw new VigilError('ERR_NOT_FOUND');
+    const proof = await resolveProofAsync(inclusionProofPlan(position - 1, cp.size), this.#subtrees);
+    return { origin: this.#o.origin, position, size: cp.size, leafHash: Buffer.from(leaf.hash).toString('base64'), proof: proof.map((p) => p.toString('base64')), checkpoint: cp.note };
+  }
+
+  /** A consistency proof between two checkpointed sizes. */
+  async consistency(from: number, to: number): Promise<{ from: number; to: number; proof: string[] }> {
+    const sizes = new Set((await this.#o.store.listCheckpoints()).map((c) => c.size));
+    if (!sizes.has(from) || !sizes.has(to) || from > to) throw new VigilError('ERR_BAD_REQUEST', 'from and to must be sizes of signed checkpoints, from <= to');
+    const proof = await resolveProofAsync(consistencyProofPlan(from, to), this.#subtrees);
+    return { from, to, proof: proof.map((p) => p.toString('base64')) };
+  }
+
+  /** Opens a signed checkpoint with this log's key and origin (throws one generic error otherwise). */
+  open(note: string): { size: number; rootHash: Uint8Array } {
+    return openCheckpoint(note, { verifier: this.#o.verifier, origin: this.#o.origin });
+  }
+}

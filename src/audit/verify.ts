@@ -1,0 +1,211 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { AuditRow, RewrapRow, Store, VersionRow } from '../store/index.js';
+import { openCheckpoint } from './checkpoint.js';
+import { MerkleFrontier } from './frontier.js';
+import { auditLeafData, indexDigest, leafHash, rewrapLeafData, sha256, versionLeafData } from './leaf.js';
+import type { NoteVerifier } from './note-key.js';
+import { sameHash } from './tree-hash.js';
+
+/** Where verification first failed. */
+export interface Broken {
+  readonly position: number;
+  /** version | audit | rewrap | missing-row | extra-row | order | index | log | checkpoint | witness */
+  readonly kind: string;
+  readonly detail: string;
+}
+
+/** What `vigil verify --json` prints. */
+export interface VerifyResult {
+  readonly ok: boolean;
+  readonly leaves: number;
+  readonly checkpoints: number;
+  readonly firstBroken: Broken | null;
+  readonly leavesPerSecond: number;
+}
+
+export interface VerifyOptions {
+  readonly store: Store;
+  readonly tenant: string;
+  readonly origin: string;
+  /** The log key, derived from the master key: never taken from the database being checked. */
+  readonly verifier: NoteVerifier;
+  readonly witnessFile?: string;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+const BATCH = 10_000;
+
+/** Reads rows of one kind in sequence order, batch by batch. */
+class Stream<T extends { seq: number }> {
+  #buffer: T[] = [];
+  #next = 1;
+  #done = false;
+  readonly #read: (from: number, limit: number) => Promise<T[]>;
+
+  constructor(read: (from: number, limit: number) => Promise<T[]>) {
+    this.#read = read;
+  }
+
+  async peek(): Promise<T | undefined> {
+    if (this.#buffer.length === 0 && !this.#done) {
+      this.#buffer = await this.#read(this.#next, BATCH);
+      if (this.#buffer.length < BATCH) this.#done = true;
+      const last = this.#buffer[this.#buffer.length - 1];
+      if (last !== undefined) this.#next = last.seq + 1;
+    }
+    return this.#buffer[0];
+  }
+
+  shift(): void {
+    this.#buffer.shift();
+  }
+}
+
+/**
+ * Recomputes every leaf from the rows it commits to, rebuilds the tree, and checks it against
+ * every signed checkpoint (and the witness file): the verifier is separate from the writer and
+ * trusts nothing in the database but what it can recompute. Stops at the first broken leaf.
+ */
+export async function verifyLog(o: VerifyOptions): Promise<VerifyResult> {
+  const started = performance.now();
+  const store = o.store;
+  const total = await store.countLeaves();
+  const checkpoints = await store.listCheckpoints();
+  const witnessed = readWitness(o.witnessFile);
+  const result = (firstBroken: Broken | null, leaves: number): VerifyResult => ({
+    ok: firstBroken === null,
+    leaves,
+    checkpoints: checkpoints.length,
+    firstBroken,
+    leavesPerSecond: Math.round(leaves / Math.max((performance.now() - started) / 1000, 1e-6)),
+  });
+
+  // Signed statements first: each must carry the log's own key; the roots are compared as the tree grows.
+  const expected = new Map<number, { root: Uint8Array; source: 'checkpoint' | 'witness' }[]>();
+  for (const [source, list] of [['checkpoint', checkpoints.map((c) => c.note)], ['witness', witnessed]] as const) {
+    for (const note of list) {
+      let cp;
+      try {
+        cp = openCheckpoint(note, { verifier: o.verifier, origin: o.origin });
+      } catch {
+        return result({ position: 0, kind: source, detail: 'a checkpoint is not signed by this log\'s key' }, 0);
+      }
+      if (cp.size > total) return result({ position: total, kind: source, detail: `the log has ${total} leaves but a checkpoint signed ${cp.size} (truncated or rolled back)` }, 0);
+      const at = expected.get(cp.size) ?? [];
+      at.push({ root: cp.rootHash, source });
+      expected.set(cp.size, at);
+    }
+  }
+
+  // Rewraps explain how a version's ciphertext changed after it was written.
+  const rewraps = new Map<number, RewrapRow[]>();
+  for (let from = 1; ; ) {
+    const rows = await store.readRewraps(from, BATCH);
+    for (const r of rows) rewraps.set(r.versionSeq, [...(rewraps.get(r.versionSeq) ?? []), r]);
+    if (rows.length < BATCH) break;
+    from = (rows[rows.length - 1]?.seq ?? from) + 1;
+  }
+
+  const versions = new Stream<VersionRow>((from, limit) => store.readVersionsBySeq(from, limit));
+  const audits = new Stream<AuditRow>((from, limit) => store.readAuditBySeq(from, limit));
+  const rewrapStream = new Stream<RewrapRow>((from, limit) => store.readRewraps(from, limit));
+  const frontier = new MerkleFrontier();
+  const currentDigest = new Map<string, Uint8Array>();
+
+  for (let from = 1; from <= total; from += BATCH) {
+    const leaves = await store.readLeaves(from, BATCH);
+    for (const leaf of leaves) {
+      const position = frontier.size + 1;
+      if (leaf.position !== position) return result({ position, kind: 'log', detail: 'a leaf is missing from the log' }, position - 1);
+      const broken = await checkLeaf(leaf.kind, leaf.ref, leaf.hash, o.tenant, versions, audits, rewrapStream, rewraps, currentDigest);
+      if (broken !== undefined) return result({ position, ...broken }, position - 1);
+      frontier.append(leaf.hash);
+      for (const e of expected.get(frontier.size) ?? []) {
+        if (!sameHash(e.root, frontier.root())) {
+          return result({ position, kind: e.source, detail: `the tree of ${frontier.size} leaves does not match its signed root (edited, reordered or forked log)` }, position);
+        }
+      }
+      if (position % 5000 === 0) o.onProgress?.(position, total);
+    }
+    if (leaves.length < Math.min(BATCH, total - from + 1)) return result({ position: frontier.size + 1, kind: 'log', detail: 'a leaf is missing from the log' }, frontier.size);
+  }
+  o.onProgress?.(total, total);
+  for (const [stream, kind] of [[versions, 'version'], [audits, 'audit'], [rewrapStream, 'rewrap']] as const) {
+    const extra = await (stream as Stream<{ seq: number }>).peek();
+    if (extra !== undefined) return result({ position: total + 1, kind: 'extra-row', detail: `a ${kind} row (sequence ${extra.seq}) is in no leaf (inserted row)` }, total);
+  }
+
+  // The search index of every current version must still be the one its leaf committed to.
+  for (let from = 1; ; ) {
+    const rows = await store.listCurrent(from, BATCH);
+    for (const r of rows) {
+      if (r.deleted) continue;
+      const index = await store.readIndexRows(r.tenant, r.type, r.id);
+      const committed = currentDigest.get(`${r.tenant}/${r.type}/${r.id}`);
+      if (index === undefined || committed === undefined || !sameHash(indexDigest(index), committed)) {
+        return result({ position: total, kind: 'index', detail: 'the search index rows of a current resource were changed' }, total);
+      }
+    }
+    if (rows.length < BATCH) break;
+    from = (rows[rows.length - 1]?.rid ?? from) + 1;
+  }
+  return result(null, total);
+}
+
+/** Checks one leaf against the row it commits to; returns what is wrong, if anything. */
+async function checkLeaf(
+  kind: string,
+  ref: number,
+  hash: Uint8Array,
+  tenant: string,
+  versions: Stream<VersionRow>,
+  audits: Stream<AuditRow>,
+  rewrapStream: Stream<RewrapRow>,
+  rewraps: Map<number, RewrapRow[]>,
+  currentDigest: Map<string, Uint8Array>,
+): Promise<Omit<Broken, 'position'> | undefined> {
+  const stream = (kind === 'version' ? versions : kind === 'audit' ? audits : rewrapStream) as Stream<{ seq: number }>;
+  if (kind !== 'version' && kind !== 'audit' && kind !== 'rewrap') return { kind: 'log', detail: 'a leaf has an unknown kind' };
+  const row = await stream.peek();
+  if (row === undefined || row.seq > ref) return { kind: 'missing-row', detail: `the ${kind} row this leaf commits to is missing (deleted row)` };
+  if (row.seq < ref) return { kind: 'order', detail: `a ${kind} row is not where the log puts it (inserted or reordered rows)` };
+  stream.shift();
+  let data: Buffer;
+  if (kind === 'version') {
+    const v = row as VersionRow;
+    const chain = rewraps.get(v.seq) ?? [];
+    // The leaf saw the first ciphertext; each rewrap must lead from it to the one stored now.
+    const current = v.box === null ? null : sha256(v.box);
+    const first = chain[0]?.before ?? current;
+    const last = chain[chain.length - 1]?.after ?? current;
+    if ((current === null) !== (last === null) || (current !== null && last !== null && !sameHash(current, last))) {
+      return { kind: 'version', detail: 'a resource version\'s ciphertext was changed' };
+    }
+    for (let i = 1; i < chain.length; i++) {
+      if (!sameHash(chain[i - 1]?.after ?? Buffer.alloc(0), chain[i]?.before ?? Buffer.alloc(1))) return { kind: 'rewrap', detail: 'a re-encryption does not follow the previous one' };
+    }
+    data = versionLeafData({ ...v, boxDigest: first });
+    if (v.tenant === tenant) currentDigest.set(`${v.tenant}/${v.type}/${v.id}`, v.indexDigest);
+  } else if (kind === 'audit') {
+    const a = row as AuditRow;
+    const body = JSON.parse(a.body) as { recorded?: string; action?: string; outcome?: string; subtype?: string; client?: string; patients?: string[] };
+    // The searchable columns must say what the body says, or a search could hide an entry.
+    if (body.recorded !== a.recorded || body.action !== a.action || body.outcome !== a.outcome || body.subtype !== a.subtype || (body.client ?? null) !== a.agent || ` ${(body.patients ?? []).join(' ')} ` !== a.patients) {
+      return { kind: 'audit', detail: 'an audit entry\'s columns do not match its body' };
+    }
+    data = auditLeafData(a.tenant, a.body);
+  } else {
+    data = rewrapLeafData(row as RewrapRow);
+  }
+  if (!sameHash(leafHash(data), hash)) return { kind, detail: `the ${kind} row does not match its leaf (edited row)` };
+  return undefined;
+}
+
+/** The checkpoint notes of a witness file (one JSON object per line). */
+function readWitness(path: string | undefined): string[] {
+  if (path === undefined || !existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => (JSON.parse(l) as { note: string }).note);
+}
