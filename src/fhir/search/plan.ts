@@ -131,7 +131,19 @@ function dateValue(ctx: PlanContext, param: SearchParam, raw: string): { group: 
     return values.some((v) => rangeMatches(p, v, q, ctx.now));
   };
   if (param.identifying) {
-    const wide = p === 'eq' ? q : p === 'ap' ? { lo: q.lo - 0.2 * Math.abs(ctx.now - q.lo) - 86_400_000 * 2, hi: q.hi + 0.2 * Math.abs(ctx.now - q.hi) + 86_400_000 * 2 } : undefined;
+    // Values of year precision or finer lie within one year, so the year of a value's start bounds
+    // which values each prefix can accept: only those years' buckets are candidates.
+    const windows: Partial<Record<typeof p, { lo: number; hi: number }>> = {
+      eq: q,
+      ap: { lo: q.lo - 0.2 * Math.abs(ctx.now - q.lo) - 86_400_000 * 2, hi: q.hi + 0.2 * Math.abs(ctx.now - q.hi) + 86_400_000 * 2 },
+      gt: { lo: q.lo, hi: Infinity },
+      ge: { lo: q.lo, hi: Infinity },
+      sa: { lo: q.hi, hi: Infinity },
+      lt: { lo: -Infinity, hi: q.lo },
+      eb: { lo: -Infinity, hi: q.lo },
+      le: { lo: -Infinity, hi: q.hi },
+    };
+    const wide = windows[p];
     const hashes = wide === undefined ? [ctx.blind.hash(ctx.type, param.code, 'm', '')] : bucketHashes(ctx, param, wide.lo, wide.hi);
     return { group: [{ kind: 'hash', param: param.code, hashes }], test, loose: true, negate: false };
   }
