@@ -173,6 +173,13 @@ describe('vigil serve over a real socket, with the CLI working beside it', () =>
       db.close();
     }
     for (const id of before) assert.equal((await fhir(`/Patient/${id}`)).status, 200);
+    const audited = new Database(join(dir, 'vigil.db'), { readonly: true });
+    try {
+      const events = (audited.prepare("SELECT subtype FROM audit_events WHERE subtype LIKE 'data-key-%' ORDER BY seq").all() as { subtype: string }[]).map((r) => r.subtype);
+      assert.deepEqual(events, ['data-key-rotate', 'data-key-rewrap'], 'key operations are audited');
+    } finally {
+      audited.close();
+    }
     const list = cli(['keys', 'list', '--data', dir, '--json']);
     assert.equal(list.status, 0, list.stderr);
     const keys = JSON.parse(list.stdout) as { currentDataKey: number; versionsUnderOlderKeys: number; dataKeys: unknown[] };

@@ -1,11 +1,17 @@
 import type { Command } from 'commander';
-import { openVigil } from '../runtime/index.js';
+import { userInfo } from 'node:os';
+import { openVigil, type Vigil } from '../runtime/index.js';
 import { resourceContext } from '../crypto/index.js';
 import { leafHash, rewrapLeafData } from '../audit/leaf.js';
 import { configFrom, dataOption, output } from './common.js';
 import { progressBar } from './progress.js';
 
 const BATCH = 500;
+
+/** Key operations are security events: each gets an audit entry naming the operator's account. */
+async function keyEvent(vigil: Vigil, subtype: string, entities: string[]): Promise<void> {
+  await vigil.repository.trail.record({ type: 'security', subtype, action: 'E', outcome: '0', client: 'vigil-cli', user: `os:${userInfo().username}`, entities, patients: [] });
+}
 
 export function keysCommand(program: Command): void {
   const keys = program.command('keys').description('manage encryption and token signing keys');
@@ -43,9 +49,11 @@ export function keysCommand(program: Command): void {
       try {
         if (opts.signing === true) {
           const kid = await vigil.signingKeys.rotate();
+          await keyEvent(vigil, 'signing-key-rotate', [`signing-key/${kid}`]);
           output(opts.json === true, { signingKey: kid }, `new signing key ${kid}; a running server signs with it within 5 seconds`);
         } else {
           const version = await vigil.keyring.rotate();
+          await keyEvent(vigil, 'data-key-rotate', [`data-key/${version}`]);
           output(opts.json === true, { dataKeyVersion: version }, `data key v${version} added; a running server writes with it within 5 seconds`);
         }
       } finally {
@@ -82,6 +90,7 @@ export function keysCommand(program: Command): void {
         bar.stop();
         const seconds = (performance.now() - started) / 1000;
         const value = { keyVersion: target, rewrapped, remaining: await vigil.store.countVersionsBelowKey(target), seconds: Math.round(seconds * 1000) / 1000 };
+        await keyEvent(vigil, 'data-key-rewrap', [`data-key/${target}`]);
         output(opts.json === true, value, `re-encrypted ${rewrapped} versions under data key v${target} in ${value.seconds} s`);
       } finally {
         await vigil.close();
