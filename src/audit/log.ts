@@ -20,9 +20,12 @@ export function logKeys(seed: Buffer, origin: string): { signer: NoteSigner; ver
   return { signer: noteSigner(origin, privateKey), verifier: noteVerifier(origin, publicKey), publicKey };
 }
 
-/** The origin (and key name) of a tenant's log, e.g. `fhir.example.org/vigil/default`. */
-export function logOrigin(publicUrl: string, tenant: string): string {
-  return `${new URL(publicUrl).host}/vigil/${tenant}`;
+/**
+ * The origin (and key name) of a tenant's log, e.g. `vigil.log/3f9a0c1d/default`: stable for the
+ * life of the data (derived from the master key, not from the address the server listens on).
+ */
+export function logOrigin(keyId: Buffer, tenant: string): string {
+  return `vigil.log/${keyId.subarray(0, 4).toString('hex')}/${tenant}`;
 }
 
 /** What an inclusion proof looks like on the wire and in a proof file (`vigil verify --proof`). */

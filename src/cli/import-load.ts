@@ -1,3 +1,5 @@
+import { userInfo } from 'node:os';
+import type { AuditDraft } from '../audit/index.js';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { processBundle, type BundleOptions, type Repository } from '../fhir/index.js';
 import { importError, MAX_ERRORS, type ImportError, type ImportReport } from './import-report.js';
@@ -89,7 +91,9 @@ class Importer {
 
   /** Stores entries as one transaction and counts what it wrote. */
   async #run(entries: BundleEntry[]): Promise<void> {
-    const response = await processBundle(this.#target.repository, { resourceType: 'Bundle', type: 'transaction', entry: entries }, this.#options);
+    // Each stored transaction is audited with its writes, as the operator's import.
+    const audit: AuditDraft = { type: 'rest', subtype: 'import', action: 'C', client: 'vigil-cli', user: `os:${userInfo().username}`, entities: [], patients: [] };
+    const response = await processBundle(this.#target.repository, { resourceType: 'Bundle', type: 'transaction', entry: entries }, { ...this.#options, audit });
     const { written, existing } = tally(entries, response);
     this.resources += written;
     this.existing += existing;

@@ -85,8 +85,8 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
       cursors: new CursorSigner(keyring.derive(`cursor:${config.tenant}`)),
       log: new TransparencyLog({
         store,
-        origin: logOrigin(config.publicUrl, config.tenant),
-        ...logKeys(keyring.derive(`log-signing:${config.tenant}`), logOrigin(config.publicUrl, config.tenant)),
+        origin: logOrigin(keyring.derive('log-origin'), config.tenant),
+        ...logKeys(keyring.derive(`log-signing:${config.tenant}`), logOrigin(keyring.derive('log-origin'), config.tenant)),
         ...(config.witnessFile === undefined ? {} : { witnessFile: config.witnessFile }),
         now,
       }),

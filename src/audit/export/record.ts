@@ -1,0 +1,63 @@
+import { VigilError } from '../../errors.js';
+import type { AuditRow } from '../../store/index.js';
+import type { AuditBody } from '../trail.js';
+import { auditLeafData, leafHash } from '../leaf.js';
+
+/**
+ * One audit entry as it leaves Vigil: its sequence number, tenant, log leaf hash and the stored
+ * canonical JSON body, byte for byte. The body holds ids and codes only (audit/trail.ts), so the
+ * export carries no health data; the leaf hash lets a SIEM's copy be checked against the Merkle log.
+ */
+export interface ExportRecord {
+  readonly seq: number;
+  readonly tenant: string;
+  /** The canonical JSON body exactly as stored (and as the log leaf commits to). */
+  readonly body: string;
+  /** The parsed body, for the few fields the syslog header repeats. */
+  readonly entry: AuditBody;
+  /** RFC 9162 leaf hash of the entry, lowercase hex. */
+  readonly leaf: string;
+}
+
+/** Builds the export record of a stored row; a body that is not one line of JSON is an integrity failure. */
+export function exportRecord(row: AuditRow): ExportRecord {
+  let entry: unknown;
+  try {
+    entry = JSON.parse(row.body);
+  } catch {
+    entry = undefined;
+  }
+  // A line break would split a JSON line in two; canonical bodies never hold one.
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry) || /[\r\n]/.test(row.body)) {
+    throw new VigilError('ERR_INTEGRITY', `audit entry ${row.seq} is not canonical JSON; run \`vigil verify\``);
+  }
+  return {
+    seq: row.seq,
+    tenant: row.tenant,
+    body: row.body,
+    entry: entry as AuditBody,
+    leaf: leafHash(auditLeafData(row.tenant, row.body)).toString('hex'),
+  };
+}
+
+/**
+ * The JSON line of a record: `{"seq":N,"tenant":"...","leaf":"hex","entry":{...}}` and a newline.
+ * The body is embedded verbatim, so `entry` re-serialises to the exact bytes the leaf covers.
+ */
+export function jsonLine(record: ExportRecord): string {
+  return `{"seq":${record.seq},"tenant":${JSON.stringify(record.tenant)},"leaf":"${record.leaf}","entry":${record.body}}\n`;
+}
+
+/** The sequence number of an exported JSON line, or undefined when the line is not one. */
+export function seqOfJsonLine(line: string): number | undefined {
+  try {
+    const value = JSON.parse(line) as unknown;
+    if (typeof value !== 'object' || value === null) return undefined;
+    const seq = (value as { seq?: unknown }).seq;
+    const entry = (value as { entry?: unknown }).entry;
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1 || typeof entry !== 'object' || entry === null) return undefined;
+    return seq;
+  } catch {
+    return undefined;
+  }
+}
