@@ -138,9 +138,10 @@ export async function verifyLog(o: VerifyOptions): Promise<VerifyResult> {
   // The search index of every current version must still be the one its leaf committed to.
   for (let from = 1; ; ) {
     const rows = await store.listCurrent(from, BATCH);
+    const indexes = rows.length === 0 ? new Map() : await store.readIndexRowsBetween(rows[0]?.rid ?? 0, rows[rows.length - 1]?.rid ?? 0);
     for (const r of rows) {
       if (r.deleted) continue;
-      const index = await store.readIndexRows(r.tenant, r.type, r.id);
+      const index = indexes.get(r.rid) ?? { hashes: [], ranges: [] };
       const committed = currentDigest.get(`${r.tenant}/${r.type}/${r.id}`);
       if (index === undefined || committed === undefined || !sameHash(indexDigest(index), committed)) {
         return result({ position: total, kind: 'index', detail: 'the search index rows of a current resource were changed' }, total);

@@ -56,7 +56,9 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
     throw new VigilError('ERR_CONFIG', `No Vigil data directory at ${config.dataDir} (start the server once with \`vigil serve\` to create one)`);
   }
   prepareDataDir(config.dataDir);
-  loadDefinitions();
+  // The server loads the R4 definitions up front (its first request should not wait); other
+  // commands load them when they first validate or search.
+  if (create) loadDefinitions();
   const master = loadOrCreateMasterKey(config.masterKeyFile, config.masterKey, create);
   const store = openStore(config.dataDir, options.writeGate === undefined ? {} : { writeGate: options.writeGate });
   try {

@@ -175,6 +175,8 @@ export interface Store extends DataKeyStore {
   readAuditBySeq(fromSeq: number, limit: number): Promise<AuditRow[]>;
   /** The index rows a current resource holds now, for the verifier. */
   readIndexRows(tenant: string, type: string, id: string): Promise<{ hashes: Uint8Array[]; ranges: { param: string; lo: number; hi: number; unit: Uint8Array | null; unit2: Uint8Array | null }[] } | undefined>;
+  /** Index rows of the current resources with rid in [fromRid, toRid], grouped by rid. */
+  readIndexRowsBetween(fromRid: number, toRid: number): Promise<Map<number, { hashes: Uint8Array[]; ranges: { param: string; lo: number; hi: number; unit: Uint8Array | null; unit2: Uint8Array | null }[] }>>;
   listCurrent(fromRid: number, limit: number): Promise<{ rid: number; tenant: string; type: string; id: string; seq: number; deleted: boolean }[]>;
   addCheckpoint(row: CheckpointRow): Promise<void>;
   listCheckpoints(): Promise<CheckpointRow[]>;

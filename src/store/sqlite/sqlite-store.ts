@@ -147,6 +147,8 @@ export class SqliteStore implements Store {
       auditBySeq: r.prepare('SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?'),
       indexHashes: r.prepare('SELECT h.hash FROM search_hash h JOIN resource_current rc ON rc.rid = h.rid WHERE rc.tenant = ? AND rc.type = ? AND rc.id = ?'),
       indexRanges: r.prepare('SELECT s.param, s.lo, s.hi, s.unit, s.unit2 FROM search_range s JOIN resource_current rc ON rc.rid = s.rid WHERE rc.tenant = ? AND rc.type = ? AND rc.id = ?'),
+      hashesBetween: r.prepare('SELECT rid, hash FROM search_hash WHERE rid BETWEEN ? AND ? ORDER BY rid'),
+      rangesBetween: r.prepare('SELECT rid, param, lo, hi, unit, unit2 FROM search_range WHERE rid BETWEEN ? AND ? ORDER BY rid'),
       listCurrent: r.prepare('SELECT rid, tenant, type, id, seq, deleted FROM resource_current WHERE rid >= ? ORDER BY rid LIMIT ?'),
       insertRewrap: w.prepare('INSERT INTO rewraps (version_seq, before, after) VALUES (?, ?, ?)'),
       readRewraps: r.prepare('SELECT seq, version_seq, before, after FROM rewraps WHERE seq >= ? ORDER BY seq LIMIT ?'),
@@ -367,6 +369,23 @@ export class SqliteStore implements Store {
     const hashes = (this.#stmt('indexHashes').all(tenant, type, id) as { hash: Buffer }[]).map((r) => r.hash);
     const ranges = this.#stmt('indexRanges').all(tenant, type, id) as { param: string; lo: number; hi: number; unit: Buffer | null; unit2: Buffer | null }[];
     return { hashes, ranges };
+  }
+
+  async readIndexRowsBetween(fromRid: number, toRid: number) {
+    const out = new Map<number, { hashes: Uint8Array[]; ranges: { param: string; lo: number; hi: number; unit: Uint8Array | null; unit2: Uint8Array | null }[] }>();
+    const entry = (rid: number) => {
+      let e = out.get(rid);
+      if (e === undefined) {
+        e = { hashes: [], ranges: [] };
+        out.set(rid, e);
+      }
+      return e;
+    };
+    for (const r of this.#stmt('hashesBetween').iterate(fromRid, toRid) as Iterable<{ rid: number; hash: Buffer }>) entry(r.rid).hashes.push(r.hash);
+    for (const r of this.#stmt('rangesBetween').iterate(fromRid, toRid) as Iterable<{ rid: number; param: string; lo: number; hi: number; unit: Buffer | null; unit2: Buffer | null }>) {
+      entry(r.rid).ranges.push({ param: r.param, lo: r.lo, hi: r.hi, unit: r.unit, unit2: r.unit2 });
+    }
+    return out;
   }
 
   async listCurrent(fromRid: number, limit: number) {

@@ -1,0 +1,33 @@
+import type { ExportRecord } from './record.js';
+
+/** Where exported records go (a JSON lines file, a syslog receiver). */
+export interface ExportSink {
+  /** The target as describeTarget() writes it. */
+  readonly target: string;
+  /**
+   * Opens the target. Returns the sequence number of the last entry the target is known to hold
+   * (a JSON lines file can tell; a syslog receiver cannot), so the export resumes after it.
+   */
+  open(): Promise<number | undefined>;
+  /** Writes records in order; resolves once the target acknowledged them (fsync, socket write callback). */
+  write(records: readonly ExportRecord[]): Promise<void>;
+  /**
+   * Ends the export. Returns the sequence number below which delivery is certain, when that is
+   * less than the last acknowledged one (a receiver that did not confirm the close).
+   */
+  close(): Promise<number | undefined>;
+}
+
+/**
+ * A transient failure of the target (connection refused, reset, timed out). The export rewinds to
+ * `resumeAfter` (entries after it may not have arrived), waits and tries again.
+ */
+export class SinkUnavailableError extends Error {
+  readonly resumeAfter: number | undefined;
+
+  constructor(message: string, resumeAfter: number | undefined, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SinkUnavailableError';
+    this.resumeAfter = resumeAfter;
+  }
+}
