@@ -27,7 +27,7 @@
  * npm run bench -- --json > bench.json            # one JSON object on stdout
  * npm run bench -- --part search --patients 10000 # import and search only, at full scale
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, openSync, closeSync, existsSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -79,7 +79,7 @@ export interface TargetReport {
   readonly description: string;
   readonly measured: number;
   readonly threshold: number;
-  readonly unit: 'ratio' | 'requests/s' | 'resources/s' | 'ms';
+  readonly unit: 'ratio' | 'requests/s' | 'resources/s' | 'leaves/s' | 'ms';
   readonly met: boolean;
 }
 
@@ -91,6 +91,8 @@ export interface BenchReport {
   readonly scenarios: ScenarioReport[];
   /** The import and search part, when it ran. */
   readonly search?: SearchReport;
+  /** The audit log part: tree rebuild speed and vigil verify over the search data. */
+  readonly log?: { rebuildLeavesPerSecond: number; leafHashesPerSecond: number; verify?: { leaves: number; leavesPerSecond: number; ok: boolean } };
   readonly targets: TargetReport[];
   /** False when a scenario got errors or non-2xx answers, or a search a non-200 or wrong answer. */
   readonly ok: boolean;
@@ -430,10 +432,23 @@ function runSearch(opts: BenchOptions): Promise<SearchReport> {
   );
 }
 
+/** The audit log part: RFC 9162 tree speed in process, and `vigil verify` over the search part's store. */
+async function runLog(searched: boolean): Promise<{ rebuildLeavesPerSecond: number; leafHashesPerSecond: number; verify?: { leaves: number; leavesPerSecond: number; ok: boolean } }> {
+  const { merkleBench } = (await import(new URL('../src/audit/merkle-bench.js', import.meta.url).href)) as { merkleBench: (n: number) => { leafHashesPerSecond: number; rebuildLeavesPerSecond: number } };
+  progress('log: hashing and rebuilding a tree of 1,000,000 leaves');
+  const tree = merkleBench(1_000_000);
+  if (!searched || tempDir === undefined) return { rebuildLeavesPerSecond: tree.rebuildLeavesPerSecond, leafHashesPerSecond: tree.leafHashesPerSecond };
+  progress('log: vigil verify over the imported store');
+  const run = spawnSync(process.execPath, [vigilMain(), 'verify', '--json', '--data', join(tempDir, 'search-data')], { encoding: 'utf8', env: vigilEnv() });
+  const v = JSON.parse(run.stdout) as { leaves: number; leavesPerSecond: number; ok: boolean };
+  return { rebuildLeavesPerSecond: tree.rebuildLeavesPerSecond, leafHashesPerSecond: tree.leafHashesPerSecond, verify: { leaves: v.leaves, leavesPerSecond: v.leavesPerSecond, ok: v.ok } };
+}
+
 async function runBench(opts: BenchOptions): Promise<BenchReport> {
   tempDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   const http = opts.part === 'search' ? { scenarios: [], targets: [], seededPatients: 0 } : await runHttp(opts);
   const search = opts.part === 'http' ? undefined : await runSearch(opts);
+  const log = opts.part === 'http' ? undefined : await runLog(search !== undefined);
   const cpuList = cpus();
   return {
     vigilVersion: VERSION,
@@ -449,7 +464,13 @@ async function runBench(opts: BenchOptions): Promise<BenchReport> {
     },
     scenarios: http.scenarios,
     ...(search === undefined ? {} : { search }),
-    targets: [...http.targets, ...(search === undefined ? [] : searchTargets(search))],
+    ...(log === undefined ? {} : { log }),
+    targets: [
+      ...http.targets,
+      ...(search === undefined ? [] : searchTargets(search)),
+      ...(log?.verify === undefined ? [] : [{ description: `vigil verify >= 300,000 leaves/s (${log.verify.leaves} leaves)`, measured: log.verify.leavesPerSecond, threshold: 300_000, unit: 'leaves/s' as const, met: log.verify.leavesPerSecond >= 300_000 }]),
+      ...(log === undefined ? [] : [{ description: 'RFC 9162 root rebuild (1M leaves, in process)', measured: log.rebuildLeavesPerSecond, threshold: 300_000, unit: 'leaves/s' as const, met: log.rebuildLeavesPerSecond >= 300_000 }]),
+    ],
     ok: http.scenarios.every((s) => s.non2xx === 0 && s.errors === 0 && s.ok2xx > 0) && (search === undefined || search.ok),
   };
 }
@@ -482,6 +503,7 @@ function table(report: BenchReport): string {
         return `${num(t.measured, 2)} ms (need < ${num(t.threshold)} ms)`;
       case 'requests/s':
       case 'resources/s':
+      case 'leaves/s':
         return `${num(t.measured)}/s (need ${num(t.threshold)}/s)`;
     }
   };
