@@ -266,16 +266,7 @@ export class SearchEngine {
       }
     }
     const out: Found[] = [];
-    for (const [t, ids] of byType) {
-      const rows = await this.#o.store.readCurrentMany(this.#o.tenant, t, [...ids]);
-      for (const f of await this.#decrypt(rows, [])) {
-        const key = `${f.type}/${f.id}`;
-        if (!seen.has(key)) {
-          seen.add(key);
-          out.push(f);
-        }
-      }
-    }
+    for (const [t, ids] of byType) out.push(...unseen(await this.#decrypt(await this.#o.store.readCurrentMany(this.#o.tenant, t, [...ids]), []), seen));
     return out;
   }
 
@@ -295,13 +286,7 @@ export class SearchEngine {
         limit: MAX_INCLUDES + 1,
       });
       if (rows.length > MAX_INCLUDES) throw tooCostly();
-      for (const f of await this.#decrypt(rows, [])) {
-        const key = `${f.type}/${f.id}`;
-        if (!seen.has(key)) {
-          seen.add(key);
-          out.push(f);
-        }
-      }
+      out.push(...unseen(await this.#decrypt(rows, []), seen));
     }
     return out;
   }
@@ -311,6 +296,16 @@ export class SearchEngine {
     const request = parseSearch(type, [...new URLSearchParams(query)], false);
     return this.#all(type, request.clauses);
   }
+}
+
+/** The resources not yet in the page, marking them as seen. */
+function unseen(found: readonly Found[], seen: Set<string>): Found[] {
+  return found.filter((f) => {
+    const key = `${f.type}/${f.id}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function byCodePoint(a: string, b: string): number {
