@@ -1,14 +1,14 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { syntheticPatient } from '../testing/harness.js';
+import { cleanEnv, serve as serveWith, stop, tokenFor, type Served } from '../testing/serve.js';
 
 /** The repository root: the nearest folder above this file with a package.json. */
 function repoRoot(): string {
@@ -19,58 +19,15 @@ function repoRoot(): string {
 
 const ROOT = repoRoot();
 const BIN = join(ROOT, 'bin', 'vigil.js');
-/** The environment without any VIGIL_* variable of the caller, plus the given ones. */
-function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VIGIL_')));
-  return { ...clean, VIGIL_LOG_LEVEL: 'info', ...extra };
-}
+const env = cleanEnv;
 
 function cli(args: string[], extraEnv: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { env: env(extraEnv), encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-interface Server {
-  readonly child: ChildProcess;
-  readonly base: string;
-  readonly lines: string[];
-}
-
-/** Starts `vigil serve` on a free port and waits for its "serving" log line. */
-function serve(dataDir: string, extraEnv: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', dataDir], { env: env(extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${lines.join('\n')}`)), 30_000);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${lines.join('\n')}`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      lines.push(line);
-      const msg = JSON.parse(line) as { msg?: string; address?: string };
-      if (msg.msg === 'vigil is serving FHIR R4' && msg.address !== undefined) {
-        clearTimeout(timer);
-        resolve({ child, base: msg.address, lines });
-      }
-    });
-  });
-}
-
-function stop(server: Server): Promise<number | null> {
-  return new Promise((resolve) => {
-    server.child.once('exit', (code) => resolve(code));
-    server.child.kill('SIGTERM');
-  });
-}
-
-async function tokenFor(base: string, dataDir: string): Promise<string> {
-  const admin = JSON.parse(readFileSync(join(dataDir, 'bootstrap-admin.json'), 'utf8')) as { client_id: string; client_secret: string };
-  const res = await fetch(`${base}/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${admin.client_id}:${admin.client_secret}`).toString('base64')}` },
-    body: 'grant_type=client_credentials',
-  });
-  assert.equal(res.status, 200);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
+type Server = Served;
+const serve = (dataDir: string, extraEnv: Record<string, string> = {}): Promise<Served> => serveWith(BIN, dataDir, extraEnv);
 
 async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
   const end = Date.now() + ms;

@@ -1,17 +1,17 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import type { Resource } from '@medplum/fhirtypes';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../config/index.js';
 import { openVigil, type Vigil } from '../runtime/index.js';
 import { parseSearch } from '../fhir/index.js';
 import type { ImportReport } from './import-report.js';
+import { serve as serveWith, stop, tokenFor, type Served } from '../testing/serve.js';
 
 /** The CLI compiled beside this test. */
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
@@ -337,44 +337,5 @@ describe('vigil import', () => {
   });
 });
 
-interface Server {
-  readonly child: ChildProcess;
-  readonly base: string;
-}
-
-/** Starts `vigil serve --port 0` and waits for its "serving" log line. */
-function serve(dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data', dataDir], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${lines.join('\n')}`)), 30_000);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${lines.join('\n')}`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      lines.push(line);
-      const msg = JSON.parse(line) as { msg?: string; address?: string };
-      if (msg.msg === 'vigil is serving FHIR R4' && msg.address !== undefined) {
-        clearTimeout(timer);
-        resolve({ child, base: msg.address });
-      }
-    });
-  });
-}
-
-function stop(server: Server): Promise<void> {
-  if (server.child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    server.child.once('exit', () => resolve());
-    server.child.kill('SIGTERM');
-  });
-}
-
-async function tokenFor(base: string, dataDir: string): Promise<string> {
-  const admin = JSON.parse(readFileSync(join(dataDir, 'bootstrap-admin.json'), 'utf8')) as { client_id: string; client_secret: string };
-  const res = await fetch(`${base}/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${admin.client_id}:${admin.client_secret}`).toString('base64')}` },
-    body: 'grant_type=client_credentials',
-  });
-  assert.equal(res.status, 200);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
+/** Starts `vigil serve --port 0` on a data directory (shared helper, this build's main.js). */
+const serve = (dataDir: string): Promise<Served> => serveWith(MAIN, dataDir);
