@@ -63,7 +63,7 @@ describe('audit trail: every request recorded, with its write, without health da
     await t.fhir('POST', '/fhir/Patient', { body: { resourceType: 'Patient', name: [{ family: 'Quintavalle', given: 'x' }] } });
     assert.deepEqual([last()['subtype'], last()['outcome'], last()['reason']], ['create', '4', 'ERR_INVALID_RESOURCE']);
     await t.fhir('GET', '/fhir/Patient/never-there');
-    assert.deepEqual([last()['subtype'], last()['status']], ['read', 404]);
+    assert.deepEqual([last()['subtype'], last()['status'], last()['entities'], last()['patients']], ['read', 404, ['Patient/never-there'], ['never-there']], 'an attempt names what it addressed');
     assert.equal(entries().length, before + 4);
   });
 

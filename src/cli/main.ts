@@ -7,6 +7,7 @@ import { verifyCommand } from './verify.js';
 import { logCommand } from './log.js';
 import { generateCommand } from './generate.js';
 import { importCommand } from './import.js';
+import { auditExportCommand } from './audit-export.js';
 
 const program = new Command('vigil')
   .description('Vigil: a FHIR R4 server with security built into every layer')
@@ -20,6 +21,7 @@ verifyCommand(program);
 logCommand(program);
 generateCommand(program);
 importCommand(program);
+auditExportCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -12,6 +12,7 @@ import { registerOAuthRoutes } from './oauth-routes.js';
 import { registerSearchRoutes } from './search-routes.js';
 import { installAuditHooks } from './audit-hooks.js';
 import { registerAuditRoutes } from './audit-routes.js';
+import { registerAccessReportRoutes } from './access-report-routes.js';
 import { registerLogRoutes } from './log-routes.js';
 
 export interface AppOptions {
@@ -85,6 +86,7 @@ export async function buildApp(vigil: Vigil, options: AppOptions): Promise<Fasti
   registerFhirRoutes(app, vigil);
   registerSearchRoutes(app, vigil);
   registerAuditRoutes(app, vigil);
+  registerAccessReportRoutes(app, vigil);
   registerLogRoutes(app, vigil);
   await app.ready();
   return app;

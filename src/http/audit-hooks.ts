@@ -9,12 +9,15 @@ declare module 'fastify' {
     audit?: AuditDraft;
     /** The error code a refused or failed request ended with. */
     auditReason?: string;
+    /** The resource the URL addresses (`Type/id`), named in the entry when nothing else is. */
+    auditTarget?: string;
   }
 }
 
 /** The restful interaction and BALP action of a route. */
 function interaction(method: string, route: string | undefined): { subtype: string; action: AuditAction } {
-  switch (`${method} ${route ?? ''}`) {
+  // HEAD is GET without the body: it discloses the same, so it is audited the same way.
+  switch (`${method === 'HEAD' ? 'GET' : method} ${route ?? ''}`) {
     case 'GET /fhir/metadata':
       return { subtype: 'capabilities', action: 'R' };
     case 'POST /fhir/:type':
@@ -33,6 +36,8 @@ function interaction(method: string, route: string | undefined): { subtype: stri
       return { subtype: 'history-type', action: 'R' };
     case 'GET /fhir/_history':
       return { subtype: 'history-system', action: 'R' };
+    case 'GET /fhir/Patient/:id/$access-report':
+      return { subtype: 'operation', action: 'E' };
     case 'GET /fhir/AuditEvent/:id':
       return { subtype: 'read', action: 'R' };
     case 'GET /fhir/AuditEvent':
@@ -68,7 +73,11 @@ export function installAuditHooks(app: FastifyInstance, vigil: Vigil): void {
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith('/fhir') && !request.url.startsWith('/oauth2/')) return;
     const { subtype, action } = interaction(request.method, request.routeOptions.url);
-    const type = (request.params as { type?: string } | undefined)?.type;
+    const params = request.params as { type?: string; id?: string } | undefined;
+    const type = params?.type;
+    // The addressed resource is named even when the request is refused, so attempts show up per patient.
+    const target = type !== undefined && params?.id !== undefined ? `${type}/${params.id}` : undefined;
+    if (target !== undefined) request.auditTarget = target;
     request.audit = {
       type: subtype === 'token' ? 'security' : 'rest',
       subtype,
@@ -86,6 +95,10 @@ export function installAuditHooks(app: FastifyInstance, vigil: Vigil): void {
     if (draft === undefined || draft.recorded === true) return payload;
     if (request.principal !== undefined) draft.client ??= request.principal.clientId;
     draft.status = reply.statusCode;
+    if (draft.entities.length === 0 && request.auditTarget !== undefined) {
+      draft.entities.push(request.auditTarget);
+      if (request.auditTarget.startsWith('Patient/')) draft.patients.push(request.auditTarget.slice('Patient/'.length));
+    }
     draft.outcome = outcomeOf(reply.statusCode);
     if (request.auditReason !== undefined) draft.reason = request.auditReason;
     await vigil.repository.trail.record(draft);

@@ -153,7 +153,6 @@ export interface Store extends DataKeyStore {
 
   countVersionsBelowKey(keyVersion: number): Promise<number>;
   listVersionsBelowKey(keyVersion: number, afterSeq: number, limit: number): Promise<RewrapCandidate[]>;
-  /** Replaces sealed boxes (re-encryption only); a row whose box changed meanwhile is left alone. */
   /**
    * Replaces sealed boxes (re-encryption only) and records each as a rewrap with its leaf;
    * `leaf` computes the leaf hash from the rewrap's sequence number and digests.

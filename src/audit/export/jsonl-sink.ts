@@ -77,9 +77,15 @@ export class JsonlSink implements ExportSink {
     const handle = await open(this.#path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND, 0o600);
     this.#handle = handle;
     if (!existed) fsyncDir(dirname(this.#path));
-    const info: Stats = await handle.stat();
-    this.#ino = info.ino;
-    this.#fileLast = await lastSeqOf(handle, info.size, this.#path);
+    try {
+      const info: Stats = await handle.stat();
+      this.#ino = info.ino;
+      this.#fileLast = await lastSeqOf(handle, info.size, this.#path);
+    } catch (err) {
+      this.#handle = undefined;
+      await handle.close();
+      throw err;
+    }
     return this.#fileLast;
   }
 

@@ -314,7 +314,8 @@ export class SqliteStore implements Store {
     const where = ['tenant = ?'];
     const args: unknown[] = [q.tenant];
     if (q.patient !== undefined) {
-      where.push("patients LIKE '%' || ? || '%'");
+      // instr, not LIKE: an id is matched as it is, with no wildcard in it.
+      where.push('instr(patients, ?) > 0');
       args.push(` ${q.patient} `);
     }
     if (q.agent !== undefined) {

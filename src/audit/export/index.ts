@@ -1,0 +1,17 @@
+export { exportAudit } from './exporter.js';
+export type { ExportOptions, ExportResult } from './exporter.js';
+export { JsonlSink } from './jsonl-sink.js';
+export { SyslogSink } from './syslog-sink.js';
+export type { SyslogSinkOptions } from './syslog-sink.js';
+export { SinkUnavailableError } from './sink.js';
+export type { ExportSink } from './sink.js';
+export { exportRecord, jsonLine, seqOfJsonLine } from './record.js';
+export type { ExportRecord } from './record.js';
+export { syslogMessage, octetFrame, severityOf, escapeSdValue, FACILITY_AUTHPRIV, SD_ID, APP_NAME, SEVERITY } from './syslog-format.js';
+export { OctetFrameParser, parseSyslog } from './syslog-parse.js';
+export type { ParsedSyslog } from './syslog-parse.js';
+export { parseHostPort, isLoopbackTarget, describeTarget, defaultStatePath } from './target.js';
+export type { ExportTarget } from './target.js';
+export { readExportState, writeExportState } from './state.js';
+export type { ExportState } from './state.js';
+export { lastAuditSeq } from './last-seq.js';
