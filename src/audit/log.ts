@@ -47,6 +47,10 @@ export interface LogOptions {
   readonly verifier: NoteVerifier;
   /** An append-only file each new checkpoint is also written to (the outside witness). */
   readonly witnessFile?: string;
+  /** A URL each new checkpoint is POSTed to as JSON `{ origin, size, note }` (a remote witness). */
+  readonly witnessUrl?: string;
+  /** Told when a witness could not be reached (the checkpoint itself is stored regardless). */
+  readonly onWitnessError?: (err: unknown) => void;
   readonly now?: () => Date;
 }
 
@@ -90,7 +94,17 @@ export class TransparencyLog {
     await this.#o.store.addCheckpoint(row);
     // The witness keeps its own copy: rolling the database back cannot roll this file back.
     if (this.#o.witnessFile !== undefined) appendFileSync(this.#o.witnessFile, `${JSON.stringify({ size, note })}\n`, { mode: 0o600 });
+    if (this.#o.witnessUrl !== undefined) await this.#post(this.#o.witnessUrl, { origin: this.#o.origin, size, note });
     return row;
+  }
+
+  async #post(url: string, body: { origin: string; size: number; note: string }): Promise<void> {
+    try {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new VigilError('ERR_INTERNAL', `the witness answered ${res.status}`);
+    } catch (err) {
+      this.#o.onWitnessError?.(err);
+    }
   }
 
   async latest(): Promise<CheckpointRow | undefined> {

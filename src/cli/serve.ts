@@ -28,7 +28,7 @@ export function serveCommand(program: Command): void {
       });
       if (config.port === 0) config = configFrom(opts, { host: config.host, port: await freePort(config.host) });
       const logger = createLogger(config);
-      const vigil = await openVigil(config, { create: true });
+      const vigil = await openVigil(config, { create: true, onWitnessError: () => logger.warn('the checkpoint witness could not be reached; the checkpoint is stored and the next one will be sent') });
       if (vigil.bootstrapFile !== undefined) {
         // The path only: the secret itself never goes to a log.
         logger.warn({ path: vigil.bootstrapFile }, 'bootstrap admin client created; its credentials are in this file (mode 0600)');

@@ -28,6 +28,8 @@ export interface Config {
   readonly checkpointInterval: number;
   /** An append-only file every checkpoint is also written to (the outside witness). */
   readonly witnessFile: string | undefined;
+  /** A URL every checkpoint is POSTed to (a remote witness); https unless on loopback. */
+  readonly witnessUrl: string | undefined;
 }
 
 /** Every environment variable Vigil reads; any other `VIGIL_*` variable refuses to start. */
@@ -48,6 +50,7 @@ export const ENV_KEYS = [
   'VIGIL_LOG_LEVEL',
   'VIGIL_CHECKPOINT_INTERVAL',
   'VIGIL_WITNESS_FILE',
+  'VIGIL_WITNESS_URL',
 ] as const;
 
 type EnvKey = (typeof ENV_KEYS)[number];
@@ -65,6 +68,19 @@ export function isLoopbackHost(host: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1';
+}
+
+/** A witness URL must be https, except on this machine (checkpoints are public, but their integrity in transit is not). */
+function witnessUrl(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const u = new URL(raw);
+    if (u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname.replace(/^\[|\]$/g, '')))) return u.href;
+  } catch {
+    // reported below
+  }
+  problems.push('VIGIL_WITNESS_URL must be an https URL (http only on loopback)');
+  return undefined;
 }
 
 /**
@@ -164,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     tenant: 'default',
     checkpointInterval: int('VIGIL_CHECKPOINT_INTERVAL', 60, 0, 86400),
     witnessFile: get('VIGIL_WITNESS_FILE') === undefined ? undefined : resolve(get('VIGIL_WITNESS_FILE') ?? ''),
+    witnessUrl: witnessUrl(get('VIGIL_WITNESS_URL'), problems),
   };
   if (problems.length > 0) {
     throw new VigilError('ERR_CONFIG', `Vigil cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

@@ -38,6 +38,8 @@ export interface OpenOptions {
   readonly create?: boolean;
   /** Shared with other threads of this process that write the same store (see WriteGate). */
   readonly writeGate?: WriteGate;
+  /** Told when a remote witness could not be reached. */
+  readonly onWitnessError?: (err: unknown) => void;
 }
 
 /** Creates the data directory (mode 0700) if needed and returns its path. */
@@ -90,6 +92,8 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
         origin: logOrigin(keyring.derive('log-origin'), config.tenant),
         ...logKeys(keyring.derive(`log-signing:${config.tenant}`), logOrigin(keyring.derive('log-origin'), config.tenant)),
         ...(config.witnessFile === undefined ? {} : { witnessFile: config.witnessFile }),
+        ...(config.witnessUrl === undefined ? {} : { witnessUrl: config.witnessUrl }),
+        ...(options.onWitnessError === undefined ? {} : { onWitnessError: options.onWitnessError }),
         now,
       }),
       bootstrapFile,
