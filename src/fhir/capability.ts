@@ -36,6 +36,7 @@ export function capabilityStatement(o: CapabilityOptions): CapabilityStatement {
     conditionalDelete: 'single',
     searchInclude: ['*', ...references(type).map((p) => `${type}:${p}`)],
     searchRevInclude: ['*'],
+    ...(type === 'Patient' ? { operation: [{ name: 'access-report', definition: 'urn:vigil:OperationDefinition/access-report' }] } : {}),
     searchParam: [...searchParams(type).values()]
       .filter((p) => p.type !== 'composite' && p.type !== 'special')
       .map((p) => ({ name: p.code, type: p.type as 'string', definition: `http://hl7.org/fhir/SearchParameter/${definitionId(type, p.code)}` })),
