@@ -92,6 +92,10 @@ export function storeConformance(factory: StoreFactory): void {
         assert.equal(s.status, i % 3 === 0 ? 'rejected' : 'fulfilled', `transaction ${i}`);
         assert.equal((await store.readCurrent('t1', 'Basic', `group-${i}`)) === undefined, i % 3 === 0, `row of transaction ${i}`);
       }
+      // The log has no gap where the failed transactions' leaves were rolled back.
+      const leaves = await store.readLeaves(1, 10_000);
+      assert.deepEqual(leaves.map((l) => l.position), leaves.map((_, i) => i + 1));
+      assert.equal(leaves.filter((l) => l.kind === 'version').length, (await store.readVersionsBySeq(1, 10_000)).length);
     });
 
     it('refuses a second version with the same number', async () => {

@@ -99,6 +99,8 @@ export class SqliteStore implements Store {
   /** Transactions waiting for the next group commit. */
   readonly #pending: { fn: (tx: StoreTx) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
   #batchScheduled = false;
+  /** The next log position while a write transaction is open (undefined: read it from the table). */
+  #nextPosition: number | undefined;
   readonly #s: Record<string, Statement>;
   /** Prepared search statements by SQL text, per connection (searches repeat their shapes). */
   readonly #prepared = new Map<Db, Map<string, Statement>>();
@@ -232,6 +234,7 @@ export class SqliteStore implements Store {
   async #batchIn(jobs: { fn: (tx: StoreTx) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }[], tx: StoreTx, outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[]): Promise<void> {
     const w = this.#writer;
     w.exec('BEGIN IMMEDIATE');
+    this.#nextPosition = undefined;
     try {
       for (const job of jobs) {
         if (jobs.length > 1) w.exec('SAVEPOINT job');
@@ -244,12 +247,16 @@ export class SqliteStore implements Store {
             w.exec('ROLLBACK TO job');
             w.exec('RELEASE job');
           }
+          // Leaves the failed job appended are gone: count from the table again.
+          this.#nextPosition = undefined;
           outcomes.push({ ok: false, error });
         }
       }
       if (jobs.length === 1 && outcomes[0]?.ok === false) w.exec('ROLLBACK');
       else w.exec('COMMIT');
+      this.#nextPosition = undefined;
     } catch (error) {
+      this.#nextPosition = undefined;
       if (w.inTransaction) w.exec('ROLLBACK');
       for (const job of jobs) job.reject(error);
       return;
@@ -295,8 +302,10 @@ export class SqliteStore implements Store {
 
   /** Appends a leaf at the next position (the writer is serialised, so positions are commit order). */
   #appendLeaf(kind: string, ref: number, hash: Uint8Array): void {
-    const position = (this.#stmt('nextPosition').get() as { p: number }).p;
+    // Read once per transaction (another process may have appended before it began), then counted.
+    const position = this.#nextPosition ?? (this.#stmt('nextPosition').get() as { p: number }).p;
     this.#stmt('insertLeaf').run(position, kind, ref, hash);
+    this.#nextPosition = position + 1;
   }
 
   #appendAudit(row: NewAuditRow): number {
