@@ -30,7 +30,7 @@ function basicCredentials(header: string): { id: string; secret: string } {
  * client_secret_post. The granted scopes are the requested ones the client is allowed; with no
  * `scope` parameter, everything the client is allowed.
  */
-export async function clientCredentialsGrant(clients: ClientRegistry, tokens: TokenService, req: TokenRequest): Promise<IssuedToken> {
+export async function clientCredentialsGrant(clients: ClientRegistry, tokens: TokenService, req: TokenRequest): Promise<{ token: IssuedToken; clientId: string }> {
   const { form } = req;
   if (form['grant_type'] !== 'client_credentials') {
     throw new OAuthError(form['grant_type'] === undefined ? 'invalid_request' : 'unsupported_grant_type', 'Only grant_type=client_credentials is supported');
@@ -63,5 +63,5 @@ export async function clientCredentialsGrant(clients: ClientRegistry, tokens: To
     granted = new ScopeSet(kept);
   }
   if (granted.scopes.length === 0) throw new OAuthError('invalid_scope', 'This client may not be granted any scope');
-  return tokens.issue(client.clientId, granted, client.roles);
+  return { token: await tokens.issue(client.clientId, granted, client.roles), clientId: client.clientId };
 }

@@ -77,6 +77,7 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
     });
     const tokenUrl = `${config.publicUrl}/oauth2/token`;
     const clients = new ClientRegistry(store, keyring.derive('oauth-client-rows'));
+    const origin = logOrigin(keyring.derive('log-origin'), config.tenant);
     const bootstrapFile = create ? await ensureBootstrapAdmin(store, clients, config.dataDir, tokenUrl) : undefined;
     return {
       config,
@@ -89,8 +90,8 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
       cursors: new CursorSigner(keyring.derive(`cursor:${config.tenant}`)),
       log: new TransparencyLog({
         store,
-        origin: logOrigin(keyring.derive('log-origin'), config.tenant),
-        ...logKeys(keyring.derive(`log-signing:${config.tenant}`), logOrigin(keyring.derive('log-origin'), config.tenant)),
+        origin,
+        ...logKeys(keyring.derive(`log-signing:${config.tenant}`), origin),
         ...(config.witnessFile === undefined ? {} : { witnessFile: config.witnessFile }),
         ...(config.witnessUrl === undefined ? {} : { witnessUrl: config.witnessUrl }),
         ...(options.onWitnessError === undefined ? {} : { onWitnessError: options.onWitnessError }),
