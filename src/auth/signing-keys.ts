@@ -36,7 +36,11 @@ export class SigningKeys {
         continue;
       }
       const privateJwk = JSON.parse(this.#keyring.unwrapSecret(`signing-key:${row.kid}`, row.privateBox).toString('utf8')) as JWK;
-      keys.push({ kid: row.kid, publicJwk: JSON.parse(row.publicJwk) as JWK, privateKey: await importJWK(privateJwk, SIGNING_ALG) });
+      // The public key is taken from the sealed private key, never from the stored public JWK:
+      // a database writer could swap that one for a key of their own and mint tokens.
+      const { crv, kty, x } = privateJwk;
+      const publicJwk: JWK = { crv, kty, x, kid: row.kid, alg: SIGNING_ALG, use: 'sig' };
+      keys.push({ kid: row.kid, publicJwk, privateKey: await importJWK(privateJwk, SIGNING_ALG) });
     }
     this.#keys = keys;
     if (keys.length === 0) await this.rotate();

@@ -275,3 +275,46 @@ describe('bearer token verification on /fhir', () => {
     }
   });
 });
+
+describe('signing keys in the database', () => {
+  it('ignores a public key swapped into the signing_keys table: forged tokens still fail', async () => {
+    const { generateKeyPair, exportJWK, SignJWT } = await import('jose');
+    const Database = (await import('better-sqlite3')).default;
+    const t = await startTestVigil();
+    try {
+      const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+      const kid = t.vigil.signingKeys.current.kid;
+      const db = new Database(join(t.dir, 'vigil.db'));
+      db.prepare('UPDATE signing_keys SET public_jwk = ? WHERE kid = ?').run(JSON.stringify({ ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' }), kid);
+      db.close();
+      // A restarted server loads the keys afresh from the database.
+      const { openVigil } = await import('../runtime/index.js');
+      const { buildApp, createLogger } = await import('./index.js');
+      const restarted = await openVigil(t.config);
+      const app = await buildApp(restarted, { logger: createLogger({ logLevel: 'silent' }) });
+      const now = Math.floor(Date.now() / 1000);
+      const forged = await new SignJWT({ scope: 'system/*.cruds', roles: ['security-admin'] })
+        .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid })
+        .setIssuer(t.config.publicUrl)
+        .setAudience(t.config.fhirBaseUrl)
+        .setSubject('intruder')
+        .setJti('forged-1')
+        .setIssuedAt(now)
+        .setExpirationTime(now + 60)
+        .sign(privateKey);
+      try {
+        const res = await app.inject({ method: 'GET', url: '/fhir/AuditEvent', headers: { authorization: `Bearer ${forged}` } });
+        assert.equal(res.statusCode, 401);
+        const swapped = (await exportJWK(publicKey)).x;
+        const jwks = JSON.parse((await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).body) as { keys: { x: string }[] };
+        assert.ok(!jwks.keys.some((k) => k.x === swapped), 'the swapped key is not published');
+        assert.ok(jwks.keys.some((k) => k.x === t.vigil.signingKeys.jwks().keys[0]?.x), 'the real key still is');
+      } finally {
+        await app.close();
+        await restarted.close();
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});
