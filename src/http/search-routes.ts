@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VigilError } from '../errors.js';
 import type { Vigil } from '../runtime/index.js';
 import type { Principal } from '../auth/index.js';
-import { isKnownResourceType, parseSearch, queryKey, searchBundle, infoOutcome, type Clause, type SearchRequest } from '../fhir/index.js';
+import { clauseTypes, isKnownResourceType, parseSearch, queryKey, searchBundle, infoOutcome, type SearchRequest } from '../fhir/index.js';
 import { FHIR_JSON, checkFormat, requireScope } from './fhir-request.js';
 import { FormBody } from './json-body.js';
 import { disclosed } from './audit-hooks.js';
@@ -18,18 +18,6 @@ function pairs(request: FastifyRequest): [string, string][] {
   if (q >= 0) out.push(...new URLSearchParams(request.url.slice(q + 1)));
   if (request.method === 'POST' && request.body instanceof FormBody) out.push(...request.body.pairs());
   return out;
-}
-
-/** Every type a clause reads through (chains, _has): each needs the search scope too. */
-function typesOf(clause: Clause): string[] {
-  switch (clause.kind) {
-    case 'chain':
-      return [clause.targetType, ...typesOf(clause.inner)];
-    case 'has':
-      return [clause.sourceType, ...typesOf(clause.inner)];
-    default:
-      return [];
-  }
 }
 
 function lenient(request: FastifyRequest): boolean {
@@ -48,7 +36,7 @@ export function registerSearchRoutes(app: FastifyInstance, vigil: Vigil): void {
     const principal = request.principal as Principal;
     requireScope(principal, type, 's');
     const parsed: SearchRequest = parseSearch(type, pairs(request), lenient(request));
-    for (const clause of parsed.clauses) for (const t of typesOf(clause)) requireScope(principal, t, 's');
+    for (const clause of parsed.clauses) for (const t of clauseTypes(clause)) requireScope(principal, t, 's');
     const key = queryKey(parsed);
     let cursor: Record<string, unknown> | undefined;
     if (parsed.cursor !== undefined) {

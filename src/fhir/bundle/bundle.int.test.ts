@@ -165,6 +165,19 @@ describe('batch and transaction Bundles', () => {
     assert.equal(await total('Patient'), before);
   });
 
+  it('applies search scopes inside Bundles: chains, includes and conditional references', async () => {
+    const pid = JSON.parse((await t.fhir('POST', '/fhir/Patient', { body: patient('scope', 'SCOPE-1') })).body).id as string;
+    await t.fhir('POST', '/fhir/Observation', { body: observation(`Patient/${pid}`, 'scoped') });
+    const obsOnly = await t.token('system/Observation.crs');
+    const included = await post({ resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: `Observation?subject=Patient/${pid}&_include=Observation:subject` } }] }, obsOnly);
+    const page = (included.body['entry'] as Json[])[0]?.['resource'] as Json;
+    assert.deepEqual((page['entry'] as Json[]).map((e) => e['resource'].resourceType), ['Observation'], 'the Patient is not included for an Observation-only token');
+    const chained = await post({ resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: `Observation?subject:Patient.identifier=${MRN}|SCOPE-1` } }] }, obsOnly);
+    assert.equal((chained.body['entry'] as Json[])[0]?.['response'].status, '403', 'a chain through Patient needs Patient.s');
+    const probe = await post({ resourceType: 'Bundle', type: 'transaction', entry: [{ resource: observation(`Patient?identifier=${MRN}|SCOPE-1`), request: { method: 'POST', url: 'Observation' } }] }, obsOnly);
+    assert.equal(probe.status, 403, 'a conditional reference is a search of Patient');
+  });
+
   it('runs a batch entry by entry: failures are reported in their entries and the rest is stored', async () => {
     const { status, body } = await post({
       resourceType: 'Bundle',

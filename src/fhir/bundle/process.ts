@@ -3,7 +3,7 @@ import { ERROR_STATUS, VigilError } from '../../errors.js';
 import type { Permission } from '../../auth/index.js';
 import type { PreparedWrite, Repository, WriteResult } from '../repository.js';
 import { errorOutcome } from '../outcome.js';
-import { parseSearch } from '../search/parse.js';
+import { clauseTypes, parseSearch } from '../search/parse.js';
 import { searchBundle } from '../search/bundle.js';
 import { entryError, parseEntries, type EntryRequest } from './entries.js';
 import type { AuditDraft } from '../../audit/trail.js';
@@ -149,6 +149,8 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
       const cached = conditional.get(ref);
       if (cached !== undefined) return cached;
       const type = ref.slice(0, q);
+      // Resolving a conditional reference is a search of that type: it needs the search scope.
+      o.authorize(type, 's');
       const found = await matches(repository, type, ref.slice(q + 1));
       if (found.length !== 1) throw new VigilError('ERR_VERSION_CONFLICT', `A conditional reference matches ${found.length === 0 ? 'no' : 'more than one'} resource`);
       const resolved = `${type}/${found[0] ?? ''}`;
@@ -215,7 +217,7 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
   for (const p of plan) {
     if (p.kind !== 'read') continue;
     try {
-      const entry = await readEntry(repository, p.entry, base);
+      const entry = await readEntry(repository, p.entry, base, o);
       results.set(p.entry.index, entry);
       const resource = entry.resource;
       if (resource !== undefined) o.onRead?.(resource.resourceType === 'Bundle' ? ((resource as Bundle).entry ?? []).flatMap((e) => (e.resource === undefined ? [] : [e.resource])) : [resource]);
@@ -226,10 +228,23 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
   return { resourceType: 'Bundle', type: 'transaction-response', entry: entries.map((e) => results.get(e.index) ?? { response: { status: status(200) } }) };
 }
 
-async function readEntry(repository: Repository, e: EntryRequest, base: string): Promise<BundleEntry> {
+function mayRead(o: BundleOptions, type: string): boolean {
+  try {
+    o.authorize(type, 'r');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readEntry(repository: Repository, e: EntryRequest, base: string, o: BundleOptions): Promise<BundleEntry> {
   if (e.id === undefined) {
     const request = parseSearch(e.type, [...new URLSearchParams(e.query ?? '')], false);
-    const page = await repository.search(request);
+    // The same rules as a search on its own: every chained type needs the scope, and included
+    // resources of types the caller may not read are left out.
+    for (const clause of request.clauses) for (const t of clauseTypes(clause)) o.authorize(t, 's');
+    const found = await repository.search(request);
+    const page = { ...found, includes: found.includes.filter((f) => mayRead(o, f.type)) };
     return { resource: searchBundle(request, page, { fhirBaseUrl: base, selfUrl: `${base}/${e.type}?${e.query ?? ''}` }), response: { status: status(200) } };
   }
   const v = e.versionId === undefined ? await repository.read(e.type, e.id) : await repository.vread(e.type, e.id, e.versionId);

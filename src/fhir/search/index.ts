@@ -1,4 +1,4 @@
-export { parseSearch, DEFAULT_COUNT, MAX_COUNT } from './parse.js';
+export { parseSearch, clauseTypes, DEFAULT_COUNT, MAX_COUNT } from './parse.js';
 export type { SearchRequest, Clause, IncludeSpec, SortKey } from './parse.js';
 export { SearchEngine, queryKey, MAX_SCAN } from './engine.js';
 export type { Found, SearchPage } from './engine.js';

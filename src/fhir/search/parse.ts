@@ -243,3 +243,15 @@ export function parseSearch(type: string, pairs: readonly [string, string][], le
   }
   return { type, clauses, count, sort, total, summary, elements, include, revinclude, cursor, ignored, canonical };
 }
+
+/** Every type a clause reads through (chains, _has): a search needs its scope on each of them too. */
+export function clauseTypes(clause: Clause): string[] {
+  switch (clause.kind) {
+    case 'chain':
+      return [clause.targetType, ...clauseTypes(clause.inner)];
+    case 'has':
+      return [clause.sourceType, ...clauseTypes(clause.inner)];
+    default:
+      return [];
+  }
+}
