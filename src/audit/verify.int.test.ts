@@ -16,7 +16,16 @@ import { noteSigner, parseVerifierKey } from './note-key.js';
 import { signCheckpoint } from './checkpoint.js';
 import { merkleRoot } from './frontier.js';
 
-const TRIGGERS = ['resource_versions_no_delete', 'resource_versions_no_update', 'audit_events_no_delete', 'audit_events_no_update', 'log_leaves_no_delete', 'log_leaves_no_update'];
+const TRIGGERS = [
+  'resource_versions_no_delete',
+  'resource_versions_no_update',
+  'audit_events_no_delete',
+  'audit_events_no_update',
+  'log_leaves_no_delete',
+  'log_leaves_no_update',
+  'checkpoints_no_delete',
+  'checkpoints_no_update',
+];
 
 describe('vigil verify catches every kind of tampering', () => {
   let t: TestVigil;
@@ -141,6 +150,25 @@ describe('vigil verify catches every kind of tampering', () => {
       tamper: (db) => db.prepare('DELETE FROM log_leaves WHERE position > (SELECT MAX(position) - 3 FROM log_leaves)').run(),
     },
     {
+      name: 'deleted checkpoints (leaving nothing signed)',
+      kind: 'checkpoint',
+      tamper: (db) => db.prepare('DELETE FROM checkpoints').run(),
+    },
+    {
+      name: 'a current pointer rolled back to an older version',
+      kind: 'current',
+      tamper: (db) => {
+        const r = db.prepare('SELECT tenant, type, id FROM resource_versions WHERE version_id = 2 LIMIT 1').get() as { tenant: string; type: string; id: string };
+        const old = db.prepare('SELECT seq FROM resource_versions WHERE tenant = ? AND type = ? AND id = ? AND version_id = 1').get(r.tenant, r.type, r.id) as { seq: number };
+        db.prepare('UPDATE resource_current SET seq = ?, version_id = 1 WHERE tenant = ? AND type = ? AND id = ?').run(old.seq, r.tenant, r.type, r.id);
+      },
+    },
+    {
+      name: 'a deletion undone',
+      kind: 'current',
+      tamper: (db) => db.prepare('UPDATE resource_current SET deleted = 0 WHERE deleted = 1').run(),
+    },
+    {
       name: 'a checkpoint signed by another key',
       kind: 'checkpoint',
       tamper: (db) => {
@@ -163,6 +191,19 @@ describe('vigil verify catches every kind of tampering', () => {
       assert.ok(r.firstBroken.detail.length > 0);
     });
   }
+
+  it('refuses a configured witness file that is missing', async () => {
+    const r = await verifyTampered(() => undefined, join(tmpdir(), 'vigil-no-such-witness.jsonl'));
+    assert.equal(r.ok, false);
+    assert.equal(r.firstBroken?.kind, 'witness');
+  });
+
+  it('verifies one snapshot while writes go on', async () => {
+    const writes = Array.from({ length: 40 }, (_, i) => t.fhir('POST', '/fhir/Patient', { body: syntheticPatient(`live${i}`) }));
+    const r = await verifyLog({ store: t.vigil.store, tenant: 'default', origin: t.vigil.log.origin, verifier: parseVerifierKey(t.vigil.log.verifierKey) });
+    await Promise.all(writes);
+    assert.equal(r.firstBroken, null, JSON.stringify(r.firstBroken));
+  });
 
   it('catches a log rolled back to an earlier checkpoint, through the witness', async () => {
     const rollBack = (db: Database.Database): void => {

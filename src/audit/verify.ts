@@ -35,6 +35,12 @@ export interface VerifyOptions {
 
 const BATCH = 10_000;
 
+interface Newest {
+  readonly seq: number;
+  readonly deleted: boolean;
+  readonly digest: Uint8Array;
+}
+
 /** Reads rows of one kind in sequence order, batch by batch. */
 class Stream<T extends { seq: number }> {
   #buffer: T[] = [];
@@ -67,11 +73,18 @@ class Stream<T extends { seq: number }> {
  * trusts nothing in the database but what it can recompute. Stops at the first broken leaf.
  */
 export async function verifyLog(o: VerifyOptions): Promise<VerifyResult> {
+  return o.store.snapshot(() => verifySnapshot(o));
+}
+
+async function verifySnapshot(o: VerifyOptions): Promise<VerifyResult> {
   const started = performance.now();
   const store = o.store;
   const total = await store.countLeaves();
   const checkpoints = await store.listCheckpoints();
   const witnessed = readWitness(o.witnessFile);
+  if (witnessed === undefined) {
+    return { ok: false, leaves: 0, checkpoints: checkpoints.length, firstBroken: { position: 0, kind: 'witness', detail: 'the witness file is missing or unreadable' }, leavesPerSecond: 0 };
+  }
   const result = (firstBroken: Broken | null, leaves: number): VerifyResult => ({
     ok: firstBroken === null,
     leaves,
@@ -80,6 +93,10 @@ export async function verifyLog(o: VerifyOptions): Promise<VerifyResult> {
     leavesPerSecond: Math.round(leaves / Math.max((performance.now() - started) / 1000, 1e-6)),
   });
 
+  // Without any signed checkpoint nothing proves the leaves were not all recomputed.
+  if (total > 0 && checkpoints.length === 0 && witnessed.length === 0) {
+    return result({ position: 0, kind: 'checkpoint', detail: 'no signed checkpoint covers the log (deleted checkpoints?)' }, 0);
+  }
   // Signed statements first: each must carry the log's own key; the roots are compared as the tree grows.
   const expected = new Map<number, { root: Uint8Array; source: 'checkpoint' | 'witness' }[]>();
   for (const [source, list] of [['checkpoint', checkpoints.map((c) => c.note)], ['witness', witnessed]] as const) {
@@ -110,7 +127,8 @@ export async function verifyLog(o: VerifyOptions): Promise<VerifyResult> {
   const audits = new Stream<AuditRow>((from, limit) => store.readAuditBySeq(from, limit));
   const rewrapStream = new Stream<RewrapRow>((from, limit) => store.readRewraps(from, limit));
   const frontier = new MerkleFrontier();
-  const currentDigest = new Map<string, Uint8Array>();
+  /** The newest version of each resource, in log order: what its current pointer must name. */
+  const currentDigest = new Map<string, Newest>();
 
   for (let from = 1; from <= total; from += BATCH) {
     const leaves = await store.readLeaves(from, BATCH);
@@ -140,16 +158,23 @@ export async function verifyLog(o: VerifyOptions): Promise<VerifyResult> {
     const rows = await store.listCurrent(from, BATCH);
     const indexes = rows.length === 0 ? new Map() : await store.readIndexRowsBetween(rows[0]?.rid ?? 0, rows[rows.length - 1]?.rid ?? 0);
     for (const r of rows) {
+      const newest = currentDigest.get(`${r.tenant}/${r.type}/${r.id}`);
+      // A pointer moved back to an older version (or a deletion undone) names the wrong row.
+      if (newest === undefined || newest.seq !== r.seq || newest.deleted !== r.deleted) {
+        return result({ position: total, kind: 'current', detail: "a resource's current version is not its newest one (rolled back or undeleted)" }, total);
+      }
+      currentDigest.delete(`${r.tenant}/${r.type}/${r.id}`);
       if (r.deleted) continue;
       const index = indexes.get(r.rid) ?? { hashes: [], ranges: [] };
-      const committed = currentDigest.get(`${r.tenant}/${r.type}/${r.id}`);
-      if (index === undefined || committed === undefined || !sameHash(indexDigest(index), committed)) {
+      const committed = newest.digest;
+      if (index === undefined || !sameHash(indexDigest(index), committed)) {
         return result({ position: total, kind: 'index', detail: 'the search index rows of a current resource were changed' }, total);
       }
     }
     if (rows.length < BATCH) break;
     from = (rows[rows.length - 1]?.rid ?? from) + 1;
   }
+  if (currentDigest.size > 0) return result({ position: total, kind: 'current', detail: 'a resource has versions but no current pointer (deleted row)' }, total);
   return result(null, total);
 }
 
@@ -163,7 +188,7 @@ async function checkLeaf(
   audits: Stream<AuditRow>,
   rewrapStream: Stream<RewrapRow>,
   rewraps: Map<number, RewrapRow[]>,
-  currentDigest: Map<string, Uint8Array>,
+  currentDigest: Map<string, Newest>,
 ): Promise<Omit<Broken, 'position'> | undefined> {
   const stream = (kind === 'version' ? versions : kind === 'audit' ? audits : rewrapStream) as Stream<{ seq: number }>;
   if (kind !== 'version' && kind !== 'audit' && kind !== 'rewrap') return { kind: 'log', detail: 'a leaf has an unknown kind' };
@@ -186,7 +211,7 @@ async function checkLeaf(
       if (!sameHash(chain[i - 1]?.after ?? Buffer.alloc(0), chain[i]?.before ?? Buffer.alloc(1))) return { kind: 'rewrap', detail: 'a re-encryption does not follow the previous one' };
     }
     data = versionLeafData({ ...v, boxDigest: first });
-    if (v.tenant === tenant) currentDigest.set(`${v.tenant}/${v.type}/${v.id}`, v.indexDigest);
+    if (v.tenant === tenant) currentDigest.set(`${v.tenant}/${v.type}/${v.id}`, { seq: v.seq, deleted: v.deleted, digest: v.indexDigest });
   } else if (kind === 'audit') {
     const a = row as AuditRow;
     const body = JSON.parse(a.body) as { recorded?: string; action?: string; outcome?: string; subtype?: string; client?: string; patients?: string[] };
@@ -202,11 +227,16 @@ async function checkLeaf(
   return undefined;
 }
 
-/** The checkpoint notes of a witness file (one JSON object per line). */
-function readWitness(path: string | undefined): string[] {
-  if (path === undefined || !existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => (JSON.parse(l) as { note: string }).note);
+/** The checkpoint notes of a witness file (one JSON object per line); undefined when it cannot be read. */
+function readWitness(path: string | undefined): string[] | undefined {
+  if (path === undefined) return [];
+  if (!existsSync(path)) return undefined;
+  try {
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => (JSON.parse(l) as { note: string }).note);
+  } catch {
+    return undefined;
+  }
 }

@@ -99,6 +99,8 @@ describe('tampered ciphertext rows', () => {
     const original = seqOf(a);
     db.prepare('UPDATE resource_current SET seq = ? WHERE id = ?').run(seqOf(b), a);
     await assertRefused(`/fhir/Patient/${a}`, 'head points at another patient');
+    const search = JSON.parse((await t.fhir('GET', `/fhir/Patient?_id=${a}`)).body) as { entry?: { resource: { id: string } }[] };
+    assert.deepEqual((search.entry ?? []).map((e) => e.resource.id), [], 'search does not serve the other row under this id');
     db.prepare('UPDATE resource_current SET seq = ? WHERE id = ?').run(original, a);
     assert.equal((await t.fhir('GET', `/fhir/Patient/${a}`)).statusCode, 200);
   });

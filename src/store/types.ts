@@ -187,6 +187,11 @@ export interface Store extends DataKeyStore {
   listSigningKeys(): Promise<SigningKeyRow[]>;
   insertSigningKey(row: SigningKeyRow): Promise<void>;
 
+  /**
+   * Runs `fn` with every read seeing one snapshot of the store (a read transaction), so a long
+   * reader such as `vigil verify` is not confused by writes that land meanwhile.
+   */
+  snapshot<T>(fn: () => Promise<T>): Promise<T>;
   /** Refreshes query planner statistics (after bulk loads, and from time to time). */
   optimize(): Promise<void>;
   close(): Promise<void>;

@@ -101,9 +101,10 @@ const ORDER: Record<CandidateQuery['order'], string> = {
 /** The current versions matching a candidate query, with their sealed content. */
 export function candidateRowsSql(q: CandidateQuery): Sql {
   const where = whereSql(q);
+  // The version row must be the resource's own: a head pointer edited to another row matches nothing.
   return {
     sql: `SELECT rv.seq, rv.tenant, rv.type, rv.id, rv.version_id, rv.last_updated, rv.deleted, rv.key_version, rv.box
-      FROM resource_current rc JOIN resource_versions rv ON rv.seq = rc.seq
+      FROM resource_current rc JOIN resource_versions rv ON rv.seq = rc.seq AND rv.tenant = rc.tenant AND rv.type = rc.type AND rv.id = rc.id
       WHERE ${where.sql} ORDER BY ${ORDER[q.order]} LIMIT ? OFFSET ?`,
     args: [...where.args, q.limit, q.offset ?? 0],
   };

@@ -182,6 +182,17 @@ export class SqliteStore implements Store {
     this.#writer.pragma('optimize = 0x10002');
   }
 
+  async snapshot<T>(fn: () => Promise<T>): Promise<T> {
+    this.#reader.exec('BEGIN');
+    try {
+      // The snapshot starts at the first read of the transaction: take it now.
+      this.#reader.prepare('SELECT COUNT(*) FROM meta').get();
+      return await fn();
+    } finally {
+      this.#reader.exec('COMMIT');
+    }
+  }
+
   async optimize(): Promise<void> {
     await this.#exclusive(async () => this.optimizeSync());
   }
@@ -450,7 +461,7 @@ export class SqliteStore implements Store {
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
       const sql = `SELECT rv.seq, rv.tenant, rv.type, rv.id, rv.version_id, rv.last_updated, rv.deleted, rv.key_version, rv.box
-        FROM resource_current rc JOIN resource_versions rv ON rv.seq = rc.seq
+        FROM resource_current rc JOIN resource_versions rv ON rv.seq = rc.seq AND rv.tenant = rc.tenant AND rv.type = rc.type AND rv.id = rc.id
         WHERE rc.tenant = ? AND rc.type = ? AND rc.deleted = 0 AND rc.id IN (${chunk.map(() => '?').join(', ')})`;
       out.push(...(this.#prepare(db, sql).all(tenant, type, ...chunk) as RawVersion[]).map(toVersion));
     }
