@@ -24,10 +24,10 @@ export interface FileList {
 const FORMATS: Readonly<Record<string, FileFormat>> = { '.json': 'json', '.ndjson': 'ndjson', '.jsonl': 'ndjson' };
 
 /**
- * Synthea writes these beside the patient Bundles, which reference their Organizations, Locations
- * and Practitioners conditionally: they must be stored first.
+ * Synthea (and `vigil generate`) write these beside the patient Bundles, which reference their
+ * Organizations, Locations and Practitioners conditionally: they must be stored first.
  */
-const FIRST = [/^hospitalInformation.*\.json$/, /^practitionerInformation.*\.json$/];
+export const FIRST = [/^hospitalInformation.*\.json$/, /^practitionerInformation.*\.json$/, /^organizations-practitioners\.json$/];
 
 function rank(path: string): number {
   const name = basename(path);

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { basename } from 'node:path';
-import type { FileList, ImportFile } from './import-sources.js';
+import { FIRST, type FileList, type ImportFile } from './import-sources.js';
 import type { WriteGate } from '../store/index.js';
 import type { ImportState } from './import-progress.js';
 import { MAX_ERRORS, type ImportReport } from './import-report.js';
@@ -31,7 +31,8 @@ export type WorkerMessage = { readonly kind: 'progress'; readonly state: ImportS
 
 /** Synthea's provider files, which patient Bundles reference conditionally: loaded before the rest. */
 export function isProviderFile(path: string): boolean {
-  return /^(hospitalInformation|practitionerInformation).*\.json$/.test(basename(path));
+  const name = basename(path);
+  return FIRST.some((r) => r.test(name));
 }
 
 /** Splits files into `n` shares of about equal size, largest first (order within a share kept). */

@@ -22,7 +22,8 @@ What is loaded:
 
 Order: the paths in the order given. A folder is walked recursively and its .json, .ndjson and
 .jsonl files are loaded in path order (other files are skipped and counted), except that Synthea's
-hospitalInformation*.json and then practitionerInformation*.json come first: the patient Bundles
+hospitalInformation*.json, then practitionerInformation*.json (and vigil generate's
+organizations-practitioners.json) come first: the patient Bundles
 reference their Organizations, Locations and Practitioners conditionally.
 
 A failed file, entry or line is reported by file and line or entry, with an error code and reason
