@@ -23,6 +23,9 @@ export function toAuditEvent(row: AuditRow, serverName: string): AuditEvent {
     },
     { type: { coding: [{ system: DCM, code: '110152', display: 'Destination Role ID' }] }, requestor: false, who: { display: serverName } },
   ];
+  if (b.user !== undefined) {
+    agents.splice(1, 0, { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP', display: 'information recipient' }] }, requestor: true, who: { identifier: { system: 'urn:vigil:user', value: b.user } } });
+  }
   const entities: AuditEventEntity[] = [
     ...b.entities.map((reference) => ({
       what: { reference },
@@ -41,9 +44,11 @@ export function toAuditEvent(row: AuditRow, serverName: string): AuditEvent {
   return {
     resourceType: 'AuditEvent',
     id: String(row.seq),
-    type: security
-      ? { system: DCM, code: '110114', display: 'User Authentication' }
-      : { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'Restful Operation' },
+    type: !security
+      ? { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'Restful Operation' }
+      : b.subtype === 'token'
+        ? { system: DCM, code: '110114', display: 'User Authentication' }
+        : { system: DCM, code: '110113', display: 'Security Alert' },
     subtype: [security ? { system: 'urn:vigil:security-event', code: b.subtype } : { system: 'http://hl7.org/fhir/restful-interaction', code: b.subtype }],
     action: b.action,
     recorded: b.recorded,

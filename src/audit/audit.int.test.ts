@@ -54,6 +54,13 @@ describe('audit trail: every request recorded, with its write, without health da
     assert.deepEqual(last()['entities'], [`Patient/${pid}/_history/1`]);
   });
 
+  it('records a delete with the patient it concerned, and client roles', async () => {
+    const pid = JSON.parse((await t.fhir('POST', '/fhir/Patient', { body: syntheticPatient('AuditDelete') })).body).id as string;
+    const oid = JSON.parse((await t.fhir('POST', '/fhir/Observation', { body: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${pid}` } } })).body).id as string;
+    await t.fhir('DELETE', `/fhir/Observation/${oid}`, { token: await t.token('system/*.cruds', ['security-admin']) });
+    assert.deepEqual([last()['subtype'], last()['entities'], last()['patients'], last()['roles']], ['delete', [`Observation/${oid}/_history/2`], [pid], ['security-admin']]);
+  });
+
   it('records refusals and failures: no token, wrong scope, invalid resource, unknown id', async () => {
     const before = entries().length;
     await t.app.inject({ method: 'GET', url: '/fhir/Patient/x' });

@@ -318,3 +318,13 @@ describe('loadConfig: integer parsing', () => {
     assert.notEqual(port, 0);
   });
 });
+
+describe('loadConfig: trusted proxies', () => {
+  it('takes addresses and CIDR ranges, and refuses anything else', () => {
+    assert.equal(loadConfig({ VIGIL_TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.5,::1' }).trustedProxies, '10.0.0.0/8,192.168.1.5,::1');
+    for (const bad of ['proxy.example', '10.0.0.0/33', '1.2.3.4/8/1', '', ' ']) {
+      if (bad.trim() === '') continue;
+      assert.throws(() => loadConfig({ VIGIL_TRUSTED_PROXIES: bad }), /VIGIL_TRUSTED_PROXIES must list IP addresses/, bad);
+    }
+  });
+});

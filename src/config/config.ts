@@ -70,6 +70,19 @@ export function isLoopbackHost(host: string): boolean {
   return host === '::1';
 }
 
+/** A comma-separated list of IP addresses or CIDR ranges (what Fastify's trustProxy takes). */
+function trustedProxies(raw: string, problems: string[]): string {
+  const items = raw.split(',').map((s) => s.trim());
+  const ok = items.every((item) => {
+    const [address, bits, extra] = item.split('/');
+    const family = address === undefined ? 0 : isIP(address);
+    if (family === 0 || extra !== undefined) return false;
+    return bits === undefined || (/^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  });
+  if (!ok) problems.push('VIGIL_TRUSTED_PROXIES must list IP addresses or CIDR ranges, separated by commas');
+  return items.join(',');
+}
+
 /** A witness URL must be https, except on this machine (checkpoints are public, but their integrity in transit is not). */
 function witnessUrl(raw: string | undefined, problems: string[]): string | undefined {
   if (raw === undefined) return undefined;
@@ -172,7 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     tlsCert: tlsCert === undefined ? undefined : resolve(tlsCert),
     tlsKey: tlsKey === undefined ? undefined : resolve(tlsKey),
     behindTlsProxy,
-    trustedProxies: get('VIGIL_TRUSTED_PROXIES') ?? '127.0.0.1,::1',
+    trustedProxies: trustedProxies(get('VIGIL_TRUSTED_PROXIES') ?? '127.0.0.1,::1', problems),
     bodyLimit: int('VIGIL_BODY_LIMIT', 16 * 1024 * 1024, 1024, 512 * 1024 * 1024),
     jsonDepthLimit: int('VIGIL_JSON_DEPTH', 64, 8, 512),
     tokenTtlSeconds: int('VIGIL_TOKEN_TTL', 300, 30, 3600),

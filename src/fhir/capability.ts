@@ -30,10 +30,12 @@ export function capabilityStatement(o: CapabilityOptions): CapabilityStatement {
     versioning: 'versioned-update',
     readHistory: true,
     updateCreate: true,
-    conditionalCreate: true,
+    // Conditional create, update and delete work inside batch and transaction Bundles only, not
+    // as headers and URLs of single interactions: they are not claimed here.
+    conditionalCreate: false,
     conditionalRead: 'not-supported',
-    conditionalUpdate: true,
-    conditionalDelete: 'single',
+    conditionalUpdate: false,
+    conditionalDelete: 'not-supported',
     searchInclude: ['*', ...references(type).map((p) => `${type}:${p}`)],
     searchRevInclude: ['*'],
     ...(type === 'Patient' ? { operation: [{ name: 'access-report', definition: 'urn:vigil:OperationDefinition/access-report' }] } : {}),
@@ -41,6 +43,23 @@ export function capabilityStatement(o: CapabilityOptions): CapabilityStatement {
       .filter((p) => p.type !== 'composite' && p.type !== 'special')
       .map((p) => ({ name: p.code, type: p.type as 'string', definition: `http://hl7.org/fhir/SearchParameter/${definitionId(type, p.code)}` })),
   }));
+  // The audit trail is read-only through the API, with its own few search parameters.
+  const audit = resource.findIndex((r) => r.type === 'AuditEvent');
+  if (audit >= 0) {
+    resource[audit] = {
+      type: 'AuditEvent',
+      interaction: [{ code: 'read' }, { code: 'search-type' }],
+      readHistory: false,
+      updateCreate: false,
+      searchParam: [
+        { name: 'patient', type: 'reference' },
+        { name: 'agent', type: 'token' },
+        { name: 'action', type: 'token' },
+        { name: 'outcome', type: 'token' },
+        { name: 'date', type: 'date' },
+      ],
+    };
+  }
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',

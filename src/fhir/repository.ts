@@ -225,6 +225,11 @@ export class Repository {
     if (current === undefined) throw new VigilError('ERR_NOT_FOUND');
     if (ifMatch !== undefined && current.versionId !== ifMatch) throw new VigilError('ERR_VERSION_CONFLICT');
     if (current.deleted) return false;
+    if (audit !== undefined) {
+      // The entry names the patient the deleted resource belonged to, so it shows in their report.
+      const [row] = await tx.readCurrentMany(this.#tenant, type, [id]);
+      if (row !== undefined) audit.patients.push(...patientsOf(JSON.parse(await this.#decrypt(row)) as Resource, this.#base));
+    }
     // A deleted resource leaves the search index (its old versions stay readable by vread and history).
     await tx.replaceIndex(this.#tenant, type, id, undefined);
     await tx.append(sealedRow({ tenant: this.#tenant, type, id, versionId: current.versionId + 1, lastUpdated: this.#nextTime(current.lastUpdated), deleted: true, keyVersion: null, box: null }, undefined));

@@ -95,6 +95,11 @@ export function installAuditHooks(app: FastifyInstance, vigil: Vigil): void {
     if (draft === undefined || draft.recorded === true) return payload;
     if (request.principal !== undefined) draft.client ??= request.principal.clientId;
     draft.status = reply.statusCode;
+    if (reply.statusCode >= 400) {
+      // A refused or failed write stored nothing: the versions it had named were rolled back with
+      // it (the patients it concerned stay: the attempt is theirs to see).
+      draft.entities = draft.entities.filter((e) => !e.includes('/_history/'));
+    }
     if (draft.entities.length === 0 && request.auditTarget !== undefined) {
       draft.entities.push(request.auditTarget);
       if (request.auditTarget.startsWith('Patient/')) draft.patients.push(request.auditTarget.slice('Patient/'.length));

@@ -60,7 +60,10 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
     if (!request.url.startsWith('/fhir') || request.routeOptions.url === undefined) return;
     if (request.routeOptions.url === '/fhir/metadata') return;
     const who = await authenticate(request, vigil.tokens);
-    if (request.audit !== undefined) request.audit.client = who.clientId;
+    if (request.audit !== undefined) {
+      request.audit.client = who.clientId;
+      if (who.roles.length > 0) request.audit.roles = [...who.roles];
+    }
   });
 
   app.get('/fhir/metadata', async (request, reply) => {
