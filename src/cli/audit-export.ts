@@ -20,6 +20,7 @@ export interface AuditExportOptions {
   state?: string;
   interval?: string;
   batch?: string;
+  replayWindow?: string;
   json?: boolean;
 }
 
@@ -28,6 +29,7 @@ export interface ExportPlan {
   readonly statePath: string;
   readonly pollMs: number;
   readonly batchSize: number;
+  readonly replayWindowBytes: number;
 }
 
 /**
@@ -56,10 +58,11 @@ export function planExport(opts: AuditExportOptions, dataDir: string): ExportPla
   if (opts.jsonl !== undefined && opts.syslog === undefined) target = { kind: 'jsonl', path: opts.jsonl };
   const pollMs = integer(opts.interval ?? '500', 10, 3_600_000, '--interval must be a number of milliseconds from 10 to 3600000', problems);
   const batchSize = integer(opts.batch ?? '500', 1, 10_000, '--batch must be an integer from 1 to 10000', problems);
+  const replayMiB = integer(opts.replayWindow ?? '32', 0, 1024, '--replay-window must be a whole number of MiB from 0 to 1024', problems);
   if (problems.length > 0 || target === undefined) {
     throw new VigilError('ERR_CONFIG', `invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
-  return { target, statePath: opts.state ?? defaultStatePath(dataDir, target), pollMs, batchSize };
+  return { target, statePath: opts.state ?? defaultStatePath(dataDir, target), pollMs, batchSize, replayWindowBytes: replayMiB * 1024 * 1024 };
 }
 
 function integer(text: string, min: number, max: number, problem: string, problems: string[]): number {
@@ -83,7 +86,7 @@ function sinkFor(plan: ExportPlan, opts: AuditExportOptions): ExportSink {
   const ca = readPem(opts.ca, '--ca');
   const cert = readPem(opts.cert, '--cert');
   const key = readPem(opts.key, '--key');
-  return new SyslogSink({ host: t.host, port: t.port, tls: t.tls, ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) });
+  return new SyslogSink({ host: t.host, port: t.port, tls: t.tls, replayWindowBytes: plan.replayWindowBytes, ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) });
 }
 
 const HELP = `
@@ -99,8 +102,9 @@ Delivery:
   <data dir>/audit-export-<hash of target>.state, mode 0600), written only after the target
   acknowledged a batch: after fsync for a file, after the socket took it for syslog. A JSON lines
   file is exported exactly once (on start its last line says where to resume). Syslog is at least
-  once: TCP does not tell the sender what the receiver read, so after a broken connection the last
-  1 MiB is sent again. Every message carries [vigil@32473 seq="N"] so the SIEM can drop duplicates.
+  once: TCP does not tell the sender what the receiver read, so after a broken connection (or a
+  close the receiver did not confirm by closing its side) the last --replay-window MiB are sent
+  again. Every message carries [vigil@32473 seq="N"] so the SIEM can drop duplicates.
   Run one export per target at a time.
 `;
 
@@ -119,6 +123,7 @@ export function auditExportCommand(program: Command): void {
     .option('--state <file>', 'the state file (default: <data dir>/audit-export-<target hash>.state)')
     .option('--interval <ms>', 'with --follow, how often to look for new entries', '500')
     .option('--batch <n>', 'entries per write (and per fsync)', '500')
+    .option('--replay-window <MiB>', 'syslog: how much to send again after a broken connection', '32')
     .option('--json', 'print a JSON summary')
     .addHelpText('after', HELP)
     .action(async (opts: AuditExportOptions) => {
@@ -160,6 +165,7 @@ export function auditExportCommand(program: Command): void {
           },
         });
         bar?.stop();
+        bar = undefined;
         const seconds = Math.round(performance.now() - started) / 1000;
         const value = { exported: result.exported, lastSeq: result.lastSeq, target: result.target, resent: result.resent, seconds };
         const resent = result.resent > 0 ? ` (${result.resent} sent again after a broken connection)` : '';

@@ -74,30 +74,27 @@ export async function exportAudit(options: ExportOptions): Promise<ExportResult>
   let resent = 0;
   let highWater = cursor;
   try {
-    if (held !== undefined && held > cursor) {
-      cursor = held;
-      save();
+    if (held !== undefined) {
+      // Resuming from a file of another data directory would skip entries this one never sent.
+      const [row] = await store.readAuditBySeq(held.seq, 1);
+      if (row?.seq !== held.seq || exportRecord(row).leaf !== held.leaf) {
+        throw new VigilError('ERR_CONFIG', `${sink.target} ends with an entry ${held.seq} that is not this audit trail's; refusing to resume from it`);
+      }
+      if (held.seq > cursor) {
+        cursor = held.seq;
+        save();
+      }
     }
     highWater = cursor;
     const until = await lastAuditSeq(store, cursor);
     options.onStart?.({ fromSeq: cursor, untilSeq: until });
     let caughtUp = false;
     let attempts = 0;
-    while (signal?.aborted !== true) {
-      if (!caughtUp && cursor >= until) {
-        caughtUp = true;
-        options.onCaughtUp?.();
-      }
-      if (!follow && cursor >= until) break;
-      const rows = (await store.readAuditBySeq(cursor + 1, batchSize)).filter((r) => follow || r.seq <= until);
-      if (rows.length === 0) {
-        if (!follow) break;
-        await pause(pollMs, signal);
-        continue;
-      }
-      const records = rows.map(exportRecord);
+    /** Runs a sink call; on a transient failure rewinds, waits with backoff and answers false. */
+    const attempt = async (fn: () => Promise<void> | undefined): Promise<boolean> => {
       try {
-        await sink.write(records);
+        await fn();
+        return true;
       } catch (err) {
         if (!(err instanceof SinkUnavailableError)) throw err;
         if (err.resumeAfter !== undefined && err.resumeAfter < cursor) {
@@ -111,13 +108,41 @@ export async function exportAudit(options: ExportOptions): Promise<ExportResult>
         const delayMs = Math.round(Math.min(backoff.max, backoff.initial * 2 ** (attempts - 1)) * (0.5 + random() / 2));
         options.onRetry?.({ message: err.message, attempt: attempts, delayMs, resumeAfter: cursor });
         await pause(delayMs, signal);
+        return false;
+      }
+    };
+    while (signal?.aborted !== true) {
+      if (!caughtUp && cursor >= until) {
+        caughtUp = true;
+        options.onCaughtUp?.();
+      }
+      if (!follow && cursor >= until) {
+        // Done, once the target confirms it has it all; else send the unconfirmed tail again.
+        if (await attempt(() => sink.confirm?.())) break;
         continue;
       }
-      attempts = 0;
-      for (const r of records) {
-        if (r.seq <= highWater) resent += 1;
-        else highWater = r.seq;
+      const rows = (await store.readAuditBySeq(cursor + 1, batchSize)).filter((r) => follow || r.seq <= until);
+      if (rows.length === 0) {
+        if (!follow) {
+          if (await attempt(() => sink.confirm?.())) break;
+          continue;
+        }
+        await pause(pollMs, signal);
+        continue;
       }
+      const records = rows.map(exportRecord);
+      if (!(await attempt(() => sink.write(records)))) continue;
+      let fresh = false;
+      for (const r of records) {
+        if (r.seq <= highWater) {
+          resent += 1;
+        } else {
+          highWater = r.seq;
+          fresh = true;
+        }
+      }
+      // Only new ground resets the count: a tail sent again and lost again is no progress.
+      if (fresh) attempts = 0;
       exported += records.length;
       cursor = records[records.length - 1]?.seq ?? cursor;
       save();

@@ -49,7 +49,7 @@ describe('JsonlSink', () => {
     assert.equal(statSync(path).mode & 0o777, 0o600);
     assert.deepEqual(seqsIn(path), [1, 2, 3]);
     const again = new JsonlSink(path);
-    assert.equal(await again.open(), 3);
+    assert.deepEqual(await again.open(), { seq: 3, leaf: exportRecord(row(3)).leaf });
     await again.close();
   });
 
@@ -59,7 +59,7 @@ describe('JsonlSink', () => {
     const line5 = jsonLine(exportRecord(row(5)));
     appendFileSync(path, line5.slice(0, 40));
     const sink = new JsonlSink(path);
-    assert.equal(await sink.open(), 4);
+    assert.equal((await sink.open())?.seq, 4);
     await sink.write(records(3, 6));
     await sink.close();
     assert.deepEqual(seqsIn(path), [1, 2, 3, 4, 5, 6]);
@@ -87,6 +87,11 @@ describe('JsonlSink', () => {
       assert.equal(readFileSync(path, 'utf8'), content);
     });
   }
+
+  it('reports a file it cannot open (ERR_CONFIG, path and errno code only)', async () => {
+    const path = join(dir, 'missing-dir', 'a.jsonl');
+    await assert.rejects(new JsonlSink(path).open(), (err: unknown) => err instanceof VigilError && err.code === 'ERR_CONFIG' && err.message === `cannot open ${path} (ENOENT)`);
+  });
 
   it('follows log rotation: a renamed file is left alone and a new one started', async () => {
     const path = join(dir, 'rotate.jsonl');
@@ -148,6 +153,21 @@ describe('exportAudit to a JSON lines file: exactly once', () => {
       writeExportState(statePath, `jsonl:${path}`, 0);
       await exportAudit({ store: memoryStore(() => 20), sink: new JsonlSink(path), statePath, batchSize: 7 });
       assert.deepEqual(seqsIn(path), range(1, 20), `cut at ${cut}`);
+    }
+  });
+
+  it("refuses to resume from a file whose last entry is not this trail's (another data directory's export)", async () => {
+    const other = new AuditTrail({} as Store, 'default', () => new Date('2030-01-01T00:00:00Z'));
+    for (const [name, seq] of [['same seq, other entry', 5], ['beyond the end of this trail', 5000]] as const) {
+      const path = join(dir, `other-${seq}.jsonl`);
+      const { leaf: _leaf, ...rest } = other.row({ type: 'rest', subtype: 'read', action: 'R', entities: ['Patient/x'], patients: ['x'] });
+      writeFileSync(path, jsonLine(exportRecord({ ...rest, seq })));
+      await assert.rejects(
+        exportAudit({ store: memoryStore(() => 100), sink: new JsonlSink(path), statePath: join(dir, `other-${seq}.state`) }),
+        (err: unknown) => err instanceof VigilError && err.code === 'ERR_CONFIG' && err.message === `jsonl:${path} ends with an entry ${seq} that is not this audit trail's; refusing to resume from it`,
+        name,
+      );
+      assert.equal(readFileSync(path, 'utf8').split('\n').length, 2, 'nothing appended');
     }
   });
 

@@ -2,7 +2,7 @@ import { constants, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { VigilError } from '../../errors.js';
-import { jsonLine, seqOfJsonLine, type ExportRecord } from './record.js';
+import { jsonLine, parseJsonLine, type ExportMark, type ExportRecord } from './record.js';
 import type { ExportSink } from './sink.js';
 import { fsyncDir } from './state.js';
 import { describeTarget } from './target.js';
@@ -30,9 +30,8 @@ export class JsonlSink implements ExportSink {
     this.target = describeTarget({ kind: 'jsonl', path: this.#path });
   }
 
-  async open(): Promise<number | undefined> {
-    const last = await this.#openFile();
-    return last === 0 ? undefined : last;
+  async open(): Promise<ExportMark | undefined> {
+    return this.#openFile();
   }
 
   async write(records: readonly ExportRecord[]): Promise<void> {
@@ -53,10 +52,15 @@ export class JsonlSink implements ExportSink {
     }
     if (text === '') return;
     const buf = Buffer.from(text, 'utf8');
-    let off = 0;
-    while (off < buf.length) off += (await handle.write(buf, off, buf.length - off)).bytesWritten;
-    // The acknowledgement: only after this may the state file say these entries are exported.
-    await handle.datasync();
+    try {
+      let off = 0;
+      while (off < buf.length) off += (await handle.write(buf, off, buf.length - off)).bytesWritten;
+      // The acknowledgement: only after this may the state file say these entries are exported.
+      await handle.datasync();
+    } catch (err) {
+      // A partial line left behind is removed on the next start; the state still says where we were.
+      throw new VigilError('ERR_INTERNAL', `cannot write ${this.#path} (${codeOf(err)})`, { cause: err });
+    }
     this.#fileLast = last;
   }
 
@@ -66,27 +70,33 @@ export class JsonlSink implements ExportSink {
     return undefined;
   }
 
-  /** Opens (creating, mode 0600) the file, drops a torn last line, and returns the last exported seq (0: none). */
-  async #openFile(): Promise<number> {
+  /** Opens (creating, mode 0600) the file, drops a torn last line, and returns its last entry. */
+  async #openFile(): Promise<ExportMark | undefined> {
     let existed = true;
     try {
       await stat(this.#path);
     } catch {
       existed = false;
     }
-    const handle = await open(this.#path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND, 0o600);
+    let handle: FileHandle;
+    try {
+      handle = await open(this.#path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND, 0o600);
+    } catch (err) {
+      throw new VigilError('ERR_CONFIG', `cannot open ${this.#path} (${codeOf(err)})`, { cause: err });
+    }
     this.#handle = handle;
     if (!existed) fsyncDir(dirname(this.#path));
     try {
       const info: Stats = await handle.stat();
       this.#ino = info.ino;
-      this.#fileLast = await lastSeqOf(handle, info.size, this.#path);
+      const mark = await lastMarkOf(handle, info.size, this.#path);
+      this.#fileLast = mark?.seq ?? 0;
+      return mark;
     } catch (err) {
       this.#handle = undefined;
       await handle.close();
       throw err;
     }
-    return this.#fileLast;
   }
 
   /** Whether the path now names another file than the one open (rotated away, or removed). */
@@ -114,38 +124,42 @@ async function lastNewline(handle: FileHandle, end: number): Promise<number> {
 }
 
 /**
- * The seq of the file's last line (0 for an empty file). A trailing partial line (a write cut
+ * The file's last line (undefined for an empty file). A trailing partial line (a write cut
  * short by a crash; it was never acknowledged) is truncated away. A last line that is not an
  * export line means the path names some other file: refused rather than appended to (or cut).
  */
-async function lastSeqOf(handle: FileHandle, size: number, path: string): Promise<number> {
-  if (size === 0) return 0;
+async function lastMarkOf(handle: FileHandle, size: number, path: string): Promise<ExportMark | undefined> {
+  if (size === 0) return undefined;
   const tail = Buffer.alloc(1);
   await handle.read(tail, 0, 1, size - 1);
-  if (tail[0] === 0x0a) return seqOfLineEndingAt(handle, size, path);
+  if (tail[0] === 0x0a) return markOfLineEndingAt(handle, size, path);
   const cut = (await lastNewline(handle, size)) + 1;
   const head = Buffer.alloc(Math.min(LINE_START.length, size - cut));
   await handle.read(head, 0, head.length, cut);
   if (!LINE_START.startsWith(head.toString('utf8'))) throw notOurs(path);
   // Check the line before too, before cutting anything from a file that might not be ours.
-  const seq = cut === 0 ? 0 : await seqOfLineEndingAt(handle, cut, path);
+  const mark = cut === 0 ? undefined : await markOfLineEndingAt(handle, cut, path);
   await handle.truncate(cut);
   await handle.datasync();
-  return seq;
+  return mark;
 }
 
 const LINE_START = '{"seq":';
 
-/** The seq of the line that ends (with its newline) at byte `end`. */
-async function seqOfLineEndingAt(handle: FileHandle, end: number, path: string): Promise<number> {
+/** The export line that ends (with its newline) at byte `end`. */
+async function markOfLineEndingAt(handle: FileHandle, end: number, path: string): Promise<ExportMark> {
   const start = (await lastNewline(handle, end - 1)) + 1;
   const line = Buffer.alloc(end - 1 - start);
   await handle.read(line, 0, line.length, start);
-  const seq = seqOfJsonLine(line.toString('utf8'));
-  if (seq === undefined) throw notOurs(path);
-  return seq;
+  const mark = parseJsonLine(line.toString('utf8'));
+  if (mark === undefined) throw notOurs(path);
+  return mark;
 }
 
 function notOurs(path: string): VigilError {
   return new VigilError('ERR_CONFIG', `${path} does not end with a Vigil audit export line; refusing to append to it`);
+}
+
+function codeOf(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? 'error';
 }

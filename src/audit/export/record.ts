@@ -48,15 +48,21 @@ export function jsonLine(record: ExportRecord): string {
   return `{"seq":${record.seq},"tenant":${JSON.stringify(record.tenant)},"leaf":"${record.leaf}","entry":${record.body}}\n`;
 }
 
-/** The sequence number of an exported JSON line, or undefined when the line is not one. */
-export function seqOfJsonLine(line: string): number | undefined {
+/** Where an export stands: the last entry a target holds, and its leaf hash (to check it is this trail's). */
+export interface ExportMark {
+  readonly seq: number;
+  readonly leaf: string;
+}
+
+/** The seq and leaf of an exported JSON line, or undefined when the line is not one. */
+export function parseJsonLine(line: string): ExportMark | undefined {
   try {
     const value = JSON.parse(line) as unknown;
     if (typeof value !== 'object' || value === null) return undefined;
-    const seq = (value as { seq?: unknown }).seq;
-    const entry = (value as { entry?: unknown }).entry;
+    const { seq, leaf, entry } = value as { seq?: unknown; leaf?: unknown; entry?: unknown };
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1 || typeof entry !== 'object' || entry === null) return undefined;
-    return seq;
+    if (typeof leaf !== 'string' || !/^[0-9a-f]{64}$/.test(leaf)) return undefined;
+    return { seq, leaf };
   } catch {
     return undefined;
   }

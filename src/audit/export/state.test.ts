@@ -41,6 +41,14 @@ describe('export state file', () => {
     }
   });
 
+  it('reports a state file it cannot write, by path and errno code only', () => {
+    const path = join(dir, 'missing-dir', 'e.state');
+    assert.throws(
+      () => writeExportState(path, 't', 1),
+      (err: unknown) => err instanceof VigilError && err.code === 'ERR_CONFIG' && err.message === `cannot write the export state file ${path} (ENOENT)`,
+    );
+  });
+
   it('replaces a leftover temporary file and gives the state mode 0600 even so', () => {
     const path = join(dir, 'd.state');
     writeFileSync(`${path}.tmp`, 'junk', { mode: 0o644 });

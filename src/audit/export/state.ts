@@ -44,16 +44,20 @@ export function readExportState(path: string, target: string): ExportState | und
 export function writeExportState(path: string, target: string, lastSeq: number, now: Date = new Date()): void {
   const state: ExportState = { version: 1, target, lastSeq, updated: now.toISOString() };
   const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
   try {
-    fchmodSync(fd, 0o600); // a leftover temporary file keeps its old mode otherwise
-    writeSync(fd, `${JSON.stringify(state)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      fchmodSync(fd, 0o600); // a leftover temporary file keeps its old mode otherwise
+      writeSync(fd, `${JSON.stringify(state)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    fsyncDir(dirname(path));
+  } catch (err) {
+    throw new VigilError('ERR_CONFIG', `cannot write the export state file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
   }
-  renameSync(tmp, path);
-  fsyncDir(dirname(path));
 }
 
 /** Makes a rename or a new file in `dir` durable. */

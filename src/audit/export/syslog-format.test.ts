@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Store } from '../../store/index.js';
 import { AuditTrail, type AuditDraft } from '../trail.js';
 import { auditLeafData, leafHash } from '../leaf.js';
-import { exportRecord, jsonLine, seqOfJsonLine, type ExportRecord } from './record.js';
+import { exportRecord, jsonLine, parseJsonLine, type ExportRecord } from './record.js';
 import { escapeSdValue, headerField, octetFrame, severityOf, syslogMessage, FACILITY_AUTHPRIV, SD_ID } from './syslog-format.js';
 import { OctetFrameParser, parseSyslog } from './syslog-parse.js';
 
@@ -129,7 +129,7 @@ describe('JSON lines', () => {
     assert.equal(parsed.tenant, 'default');
     assert.equal(parsed.leaf, r.leaf);
     assert.equal(JSON.stringify(parsed.entry), r.body);
-    assert.equal(seqOfJsonLine(line.trimEnd()), 9);
+    assert.deepEqual(parseJsonLine(line.trimEnd()), { seq: 9, leaf: r.leaf });
   });
 
   it('refuses a stored body that is not one line of JSON (ERR_INTEGRITY)', () => {
@@ -142,9 +142,10 @@ describe('JSON lines', () => {
     }
   });
 
-  it('reads a seq only from an export line', () => {
-    for (const line of ['', '{}', '{"seq":0,"entry":{}}', '{"seq":1.5,"entry":{}}', '{"seq":"1","entry":{}}', '{"seq":3}', 'garbage']) {
-      assert.equal(seqOfJsonLine(line), undefined, line);
+  it('reads a seq and leaf only from an export line', () => {
+    const leaf = 'ab'.repeat(32);
+    for (const line of ['', '{}', `{"seq":0,"leaf":"${leaf}","entry":{}}`, `{"seq":1.5,"leaf":"${leaf}","entry":{}}`, `{"seq":"1","leaf":"${leaf}","entry":{}}`, `{"seq":3,"leaf":"${leaf}"}`, '{"seq":3,"leaf":"AB","entry":{}}', '{"seq":3,"entry":{}}', 'garbage']) {
+      assert.equal(parseJsonLine(line), undefined, line);
     }
   });
 });

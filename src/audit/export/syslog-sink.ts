@@ -6,6 +6,9 @@ import { SinkUnavailableError, type ExportSink } from './sink.js';
 import { octetFrame, syslogMessage } from './syslog-format.js';
 import { describeTarget } from './target.js';
 
+/** See SyslogSinkOptions.replayWindowBytes. */
+export const DEFAULT_REPLAY_WINDOW = 32 * 1024 * 1024;
+
 export interface SyslogSinkOptions {
   readonly host: string;
   readonly port: number;
@@ -20,10 +23,11 @@ export interface SyslogSinkOptions {
   readonly hostname?: string;
   readonly facility?: number;
   /**
-   * How much of what was last written is sent again after the connection breaks (default 1 MiB).
+   * How much of what was last written is sent again after the connection breaks (default 32 MiB).
    * TCP acknowledges nothing to the application: bytes the kernel accepted can still be lost
-   * when the receiver goes away, so the tail of the stream is repeated, and the receiver drops
-   * duplicates by the `seq` in the structured data.
+   * when the receiver goes away (they may sit in our send buffer and its receive buffer, which
+   * Linux grows to 4 and 32 MiB by default), so the tail of the stream is repeated, and the
+   * receiver drops duplicates by the `seq` in the structured data.
    */
   readonly replayWindowBytes?: number;
   readonly connectTimeoutMs?: number;
@@ -55,7 +59,7 @@ export class SyslogSink implements ExportSink {
   constructor(options: SyslogSinkOptions) {
     this.#options = options;
     this.#hostname = options.hostname ?? osHostname();
-    this.#windowMax = options.replayWindowBytes ?? 1024 * 1024;
+    this.#windowMax = options.replayWindowBytes ?? DEFAULT_REPLAY_WINDOW;
     this.target = describeTarget({ kind: 'syslog', host: options.host, port: options.port, tls: options.tls });
   }
 
@@ -87,6 +91,12 @@ export class SyslogSink implements ExportSink {
     records.forEach((r, i) => this.#remember(r.seq, sizes[i] ?? 0));
   }
 
+  async confirm(): Promise<void> {
+    if (this.#socket === undefined) return;
+    const rewind = await this.close();
+    if (rewind !== undefined) this.#fail(new Error('the receiver did not confirm the close'), rewind);
+  }
+
   async close(): Promise<number | undefined> {
     const socket = this.#socket;
     if (socket === undefined) return undefined;
@@ -109,8 +119,7 @@ export class SyslogSink implements ExportSink {
   }
 
   /** Drops the broken connection and raises the rewind the exporter must make. */
-  #fail(cause: Error): never {
-    const rewind = this.#rewindPoint();
+  #fail(cause: Error, rewind = this.#rewindPoint()): never {
     this.#reset();
     throw new SinkUnavailableError(`the syslog receiver at ${this.target} is unavailable (${describe(cause)})`, rewind, { cause });
   }
@@ -177,17 +186,20 @@ export class SyslogSink implements ExportSink {
       });
     });
     socket.setKeepAlive(true, 30_000);
+    // Events of a connection already given up (reset) must not mark its successor broken.
+    const current = (): boolean => this.#socket === socket;
     socket.on('error', (err) => {
-      this.#broken ??= err;
+      if (current()) this.#broken ??= err;
     });
     // Receivers send nothing; any data is ignored, and their end of the stream ends the connection.
     socket.on('data', () => undefined);
     socket.on('end', () => {
+      if (!current()) return;
       this.#peerEnded = true;
       this.#broken ??= new Error('closed by the receiver');
     });
     socket.on('close', () => {
-      this.#broken ??= new Error('connection closed');
+      if (current()) this.#broken ??= new Error('connection closed');
     });
     return socket;
   }

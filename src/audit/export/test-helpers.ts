@@ -4,7 +4,7 @@
  * Used by the tests only.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,11 +16,13 @@ import { SD_ID } from './syslog-format.js';
 
 export interface ReceiverOptions {
   readonly tls?: { readonly key: Buffer; readonly cert: Buffer };
+  /** The loopback address to listen on (default 127.0.0.1). */
+  readonly host?: string;
   /** Called after each message is stored (a test may stop the receiver from here). */
   readonly onMessage?: (receiver: SyslogReceiver) => void;
 }
 
-/** A syslog receiver on 127.0.0.1 that keeps every message it reads, in order. */
+/** A syslog receiver on loopback that keeps every message it reads, in order. */
 export class SyslogReceiver {
   readonly messages: Buffer[] = [];
   /** Connections accepted so far. */
@@ -62,7 +64,7 @@ export class SyslogReceiver {
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
+      server.listen(port, this.#options.host ?? '127.0.0.1', () => {
         server.off('error', reject);
         resolve();
       });
@@ -96,17 +98,21 @@ export class SyslogReceiver {
 }
 
 /** A self-signed certificate for 127.0.0.1 and localhost, or undefined when openssl is missing. */
-export function throwawayCertificate(): { key: Buffer; cert: Buffer; certFile: string } | undefined {
+export function throwawayCertificate(): { key: Buffer; cert: Buffer } | undefined {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-cert-'));
-  const keyFile = join(dir, 'key.pem');
-  const certFile = join(dir, 'cert.pem');
-  const r = spawnSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=vigil-test-receiver', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
-    { stdio: 'ignore' },
-  );
-  if (r.error !== undefined || r.status !== 0) return undefined;
-  return { key: readFileSync(keyFile), cert: readFileSync(certFile), certFile };
+  try {
+    const keyFile = join(dir, 'key.pem');
+    const certFile = join(dir, 'cert.pem');
+    const r = spawnSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=vigil-test-receiver', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+      { stdio: 'ignore' },
+    );
+    if (r.error !== undefined || r.status !== 0) return undefined;
+    return { key: readFileSync(keyFile), cert: readFileSync(certFile) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Appends `n` audit entries (reads of Observation/obs-i for patient p-i, some refused). */
