@@ -311,7 +311,7 @@ describe('vigil import', () => {
     assert.match(nostore.stderr, /No Vigil data directory/);
     const help = cli(['import', '--help']);
     assert.equal(help.status, 0);
-    assert.match(help.stdout, /hospitalInformation\*\.json and then practitionerInformation\*\.json come first/);
+    assert.match(help.stdout, /hospitalInformation\*\.json, then practitionerInformation\*\.json \(and vigil generate's\s+organizations-practitioners\.json\) come first/);
   });
 
   it('imports while the server runs, and the server serves what was imported', async () => {
