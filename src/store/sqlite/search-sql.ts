@@ -37,13 +37,17 @@ function rangeSql(c: RangeCondition, lo: string, hi: string, value: (n: number) 
   return { sql: parts.length === 0 ? '1' : parts.join(' AND '), args };
 }
 
-function clauseSql(q: CandidateQuery, clause: SearchClause): Sql {
+/**
+ * A range clause is checked per candidate (EXISTS over the rid index) when a hash or id clause
+ * already narrows the candidates; on its own it lists its matches (IN), since it must drive.
+ */
+function clauseSql(q: CandidateQuery, clause: SearchClause, narrowed = false): Sql {
   const not = 'negate' in clause && clause.negate === true ? 'NOT ' : '';
   switch (clause.kind) {
     case 'none':
       return { sql: '0', args: [] };
     case 'any': {
-      const groups = clause.groups.map((g) => g.map((c) => clauseSql(q, c)));
+      const groups = clause.groups.map((g) => g.map((c) => clauseSql(q, c, narrowed)));
       return {
         sql: `(${groups.map((g) => `(${g.map((c) => c.sql).join(' AND ') || '1'})`).join(' OR ') || '0'})`,
         args: groups.flatMap((g) => g.flatMap((c) => c.args)),
@@ -59,10 +63,10 @@ function clauseSql(q: CandidateQuery, clause: SearchClause): Sql {
       };
     case 'range': {
       const alts = clause.any.map((c) => rangeSql(c, 'lo', 'hi', (n) => n));
-      return {
-        sql: `rc.rid ${not}IN (SELECT rid FROM search_range WHERE param = ? AND (${alts.map((a) => `(${a.sql})`).join(' OR ') || '0'}))`,
-        args: [`${q.type}.${clause.param}`, ...alts.flatMap((a) => a.args)],
-      };
+      const test = alts.map((a) => `(${a.sql})`).join(' OR ') || '0';
+      const args = [`${q.type}.${clause.param}`, ...alts.flatMap((a) => a.args)];
+      if (narrowed) return { sql: `${not}EXISTS (SELECT 1 FROM search_range sr WHERE sr.rid = rc.rid AND sr.param = ? AND (${test}))`, args };
+      return { sql: `rc.rid ${not}IN (SELECT rid FROM search_range WHERE param = ? AND (${test}))`, args };
     }
     case 'lastUpdated': {
       const iso = (n: number): string => new Date(Math.max(-8.64e15, Math.min(8.64e15, n))).toISOString();
@@ -75,8 +79,9 @@ function clauseSql(q: CandidateQuery, clause: SearchClause): Sql {
 function whereSql(q: Omit<CandidateQuery, 'limit' | 'order'>): Sql {
   const parts = ['rc.tenant = ?', 'rc.type = ?', 'rc.deleted = 0'];
   const args: unknown[] = [q.tenant, q.type];
+  const narrowed = q.clauses.some((c) => (c.kind === 'hash' && c.negate !== true) || (c.kind === 'id' && c.negate !== true));
   for (const clause of q.clauses) {
-    const c = clauseSql(q as CandidateQuery, clause);
+    const c = clauseSql(q as CandidateQuery, clause, narrowed);
     parts.push(c.sql);
     args.push(...c.args);
   }
