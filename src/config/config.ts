@@ -24,6 +24,8 @@ export interface Config {
   readonly tokenTtlSeconds: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly tenant: string;
+  /** Token requests allowed per client address per minute. */
+  readonly tokenRateLimit: number;
   /** Seconds between signed checkpoints of the audit log (0: only on demand). */
   readonly checkpointInterval: number;
   /** An append-only file every checkpoint is also written to (the outside witness). */
@@ -49,6 +51,7 @@ export const ENV_KEYS = [
   'VIGIL_TOKEN_TTL',
   'VIGIL_LOG_LEVEL',
   'VIGIL_CHECKPOINT_INTERVAL',
+  'VIGIL_TOKEN_RATE_LIMIT',
   'VIGIL_WITNESS_FILE',
   'VIGIL_WITNESS_URL',
 ] as const;
@@ -192,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     logLevel: level as Config['logLevel'],
     tenant: 'default',
     checkpointInterval: int('VIGIL_CHECKPOINT_INTERVAL', 60, 0, 86400),
+    tokenRateLimit: int('VIGIL_TOKEN_RATE_LIMIT', 30, 1, 100_000),
     witnessFile: get('VIGIL_WITNESS_FILE') === undefined ? undefined : resolve(get('VIGIL_WITNESS_FILE') ?? ''),
     witnessUrl: witnessUrl(get('VIGIL_WITNESS_URL'), problems),
   };

@@ -22,6 +22,7 @@ const ISSUE_CODES: Record<ErrorCode, IssueCode> = {
   ERR_UNAUTHENTICATED: 'login',
   ERR_SCOPE: 'forbidden',
   ERR_OAUTH: 'security',
+  ERR_RATE_LIMITED: 'throttled',
   ERR_INTEGRITY: 'exception',
   ERR_KEY: 'exception',
   ERR_INTERNAL: 'exception',

@@ -318,3 +318,21 @@ describe('signing keys in the database', () => {
     }
   });
 });
+
+describe('token endpoint rate limit', () => {
+  it('answers 429 with Retry-After past the per-address limit, per address', async () => {
+    const t = await startTestVigil({ env: { VIGIL_TOKEN_RATE_LIMIT: '3' } });
+    try {
+      const ask = (remoteAddress: string) =>
+        t.app.inject({ method: 'POST', url: '/oauth2/token', remoteAddress, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials&client_id=x&client_secret=y' });
+      for (let i = 0; i < 3; i++) assert.equal((await ask('10.1.1.1')).statusCode, 401);
+      const limited = await ask('10.1.1.1');
+      assert.equal(limited.statusCode, 429);
+      assert.equal(JSON.parse(limited.body).error, 'slow_down');
+      assert.match(String(limited.headers['retry-after']), /^[1-9][0-9]*$/);
+      assert.equal((await ask('10.2.2.2')).statusCode, 401, 'another address is not held back');
+    } finally {
+      await t.close();
+    }
+  });
+});

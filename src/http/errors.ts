@@ -37,6 +37,9 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, raw: unk
     request.log.info({ code: err.code }, 'request refused');
   }
   if (request.url.startsWith('/oauth2/')) {
+    if (err.code === 'ERR_RATE_LIMITED') {
+      return reply.code(429).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ error: 'slow_down', error_description: err.message }));
+    }
     const oauth = err instanceof OAuthError ? err : new OAuthError('invalid_request', status >= 500 ? 'Server error' : err.message);
     if (oauth.status === 401) reply.header('www-authenticate', 'Basic realm="vigil"');
     return reply

@@ -1,12 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import { clientCredentialsGrant } from '../auth/index.js';
-import { OAuthError } from '../errors.js';
+import { OAuthError, VigilError } from '../errors.js';
+import { RateLimiter } from './rate-limit.js';
 import { FormBody } from './json-body.js';
 import type { Vigil } from '../runtime/index.js';
 
 /** The OAuth 2.0 token endpoint and the public keys that verify its tokens. */
 export function registerOAuthRoutes(app: FastifyInstance, vigil: Vigil): void {
+  const limiter = new RateLimiter(vigil.config.tokenRateLimit, 60_000);
   app.post('/oauth2/token', async (request, reply) => {
+    // Each attempt costs a scrypt check: one address may not make the server do that endlessly.
+    const wait = limiter.take(request.ip);
+    if (wait > 0) {
+      reply.header('retry-after', String(wait));
+      throw new VigilError('ERR_RATE_LIMITED');
+    }
     const type = request.headers['content-type'] ?? '';
     if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type) || !(request.body instanceof FormBody)) {
       throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded');
