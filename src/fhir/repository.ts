@@ -197,7 +197,10 @@ export class Repository {
 
   /** Appends the write's audit entry inside its transaction, so neither exists without the other. */
   async #audited<T>(tx: StoreTx, audit: AuditDraft | undefined, result: T): Promise<T> {
-    if (audit !== undefined) await this.trail.recordIn(tx, { ...audit, outcome: '0' }).then(() => (audit.recorded = true));
+    if (audit !== undefined) {
+      audit.outcome = '0';
+      await this.trail.recordIn(tx, audit);
+    }
     return result;
   }
 

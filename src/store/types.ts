@@ -172,13 +172,14 @@ export interface Store extends DataKeyStore {
   /** Resource versions by sequence number (for the verifier), in order. */
   readVersionsBySeq(fromSeq: number, limit: number): Promise<VersionRow[]>;
   readAuditBySeq(fromSeq: number, limit: number): Promise<AuditRow[]>;
-  /** The index rows a current resource holds now, for the verifier. */
-  readIndexRows(tenant: string, type: string, id: string): Promise<{ hashes: Uint8Array[]; ranges: { param: string; lo: number; hi: number; unit: Uint8Array | null; unit2: Uint8Array | null }[] } | undefined>;
   /** Index rows of the current resources with rid in [fromRid, toRid], grouped by rid. */
   readIndexRowsBetween(fromRid: number, toRid: number): Promise<Map<number, { hashes: Uint8Array[]; ranges: { param: string; lo: number; hi: number; unit: Uint8Array | null; unit2: Uint8Array | null }[] }>>;
   listCurrent(fromRid: number, limit: number): Promise<{ rid: number; tenant: string; type: string; id: string; seq: number; deleted: boolean }[]>;
   addCheckpoint(row: CheckpointRow): Promise<void>;
   listCheckpoints(): Promise<CheckpointRow[]>;
+  /** The newest checkpoint, without reading them all. */
+  latestCheckpoint(): Promise<CheckpointRow | undefined>;
+  hasCheckpoint(size: number): Promise<boolean>;
 
   getClient(clientId: string): Promise<OAuthClientRow | undefined>;
   insertClient(row: OAuthClientRow): Promise<void>;

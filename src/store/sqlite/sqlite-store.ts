@@ -147,8 +147,6 @@ export class SqliteStore implements Store {
       countLeaves: r.prepare('SELECT COUNT(*) AS n FROM log_leaves'),
       versionsBySeq: r.prepare(`SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE seq >= ? ORDER BY seq LIMIT ?`),
       auditBySeq: r.prepare('SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?'),
-      indexHashes: r.prepare('SELECT h.hash FROM search_hash h JOIN resource_current rc ON rc.rid = h.rid WHERE rc.tenant = ? AND rc.type = ? AND rc.id = ?'),
-      indexRanges: r.prepare('SELECT s.param, s.lo, s.hi, s.unit, s.unit2 FROM search_range s JOIN resource_current rc ON rc.rid = s.rid WHERE rc.tenant = ? AND rc.type = ? AND rc.id = ?'),
       hashesBetween: r.prepare('SELECT rid, hash FROM search_hash WHERE rid BETWEEN ? AND ? ORDER BY rid'),
       rangesBetween: r.prepare('SELECT rid, param, lo, hi, unit, unit2 FROM search_range WHERE rid BETWEEN ? AND ? ORDER BY rid'),
       listCurrent: r.prepare('SELECT rid, tenant, type, id, seq, deleted FROM resource_current WHERE rid >= ? ORDER BY rid LIMIT ?'),
@@ -156,6 +154,8 @@ export class SqliteStore implements Store {
       readRewraps: r.prepare('SELECT seq, version_seq, before, after FROM rewraps WHERE seq >= ? ORDER BY seq LIMIT ?'),
       insertCheckpoint: w.prepare('INSERT INTO checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)'),
       listCheckpoints: r.prepare('SELECT size, root, note, created_at FROM checkpoints ORDER BY size'),
+      latestCheckpoint: r.prepare('SELECT size, root, note, created_at FROM checkpoints ORDER BY size DESC LIMIT 1'),
+      hasCheckpoint: r.prepare('SELECT 1 AS ok FROM checkpoints WHERE size = ?'),
       ridOf: w.prepare('SELECT rid FROM resource_current WHERE tenant = ? AND type = ? AND id = ?'),
       deleteHash: w.prepare('DELETE FROM search_hash WHERE rid = ?'),
       deleteRange: w.prepare('DELETE FROM search_range WHERE rid = ?'),
@@ -386,12 +386,6 @@ export class SqliteStore implements Store {
     return this.#stmt('auditBySeq').all(fromSeq, limit) as RawAudit[];
   }
 
-  async readIndexRows(tenant: string, type: string, id: string) {
-    const hashes = (this.#stmt('indexHashes').all(tenant, type, id) as { hash: Buffer }[]).map((r) => r.hash);
-    const ranges = this.#stmt('indexRanges').all(tenant, type, id) as { param: string; lo: number; hi: number; unit: Buffer | null; unit2: Buffer | null }[];
-    return { hashes, ranges };
-  }
-
   async readIndexRowsBetween(fromRid: number, toRid: number) {
     const out = new Map<number, { hashes: Uint8Array[]; ranges: { param: string; lo: number; hi: number; unit: Uint8Array | null; unit2: Uint8Array | null }[] }>();
     const entry = (rid: number) => {
@@ -417,6 +411,15 @@ export class SqliteStore implements Store {
     return this.#exclusive(async () => {
       this.#stmt('insertCheckpoint').run(row.size, row.root, row.note, row.createdAt);
     });
+  }
+
+  async latestCheckpoint(): Promise<CheckpointRow | undefined> {
+    const r = this.#stmt('latestCheckpoint').get() as { size: number; root: Buffer; note: string; created_at: string } | undefined;
+    return r === undefined ? undefined : { size: r.size, root: r.root, note: r.note, createdAt: r.created_at };
+  }
+
+  async hasCheckpoint(size: number): Promise<boolean> {
+    return this.#stmt('hasCheckpoint').get(size) !== undefined;
   }
 
   async listCheckpoints(): Promise<CheckpointRow[]> {
@@ -497,12 +500,10 @@ export class SqliteStore implements Store {
       args.push(q.since);
     }
     const filter = where.join(' AND ');
-    const total = (this.#reader.prepare(`SELECT COUNT(*) AS n FROM resource_versions WHERE ${filter}`).get(...args) as { n: number }).n;
+    const total = (this.#prepare(this.#reader, `SELECT COUNT(*) AS n FROM resource_versions WHERE ${filter}`).get(...args) as { n: number }).n;
     const pageWhere = q.beforeSeq === undefined ? filter : `${filter} AND seq < ?`;
     const pageArgs = q.beforeSeq === undefined ? args : [...args, q.beforeSeq];
-    const rows = this.#reader
-      .prepare(`SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE ${pageWhere} ORDER BY seq DESC LIMIT ?`)
-      .all(...pageArgs, q.count) as RawVersion[];
+    const rows = this.#prepare(this.#reader, `SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE ${pageWhere} ORDER BY seq DESC LIMIT ?`).all(...pageArgs, q.count) as RawVersion[];
     return { rows: rows.map(toVersion), total };
   }
 
