@@ -10,7 +10,9 @@ export interface NewClient {
 
 /** The canonical text a client row's MAC covers: every field that grants or limits access. */
 function canonical(row: Omit<OAuthClientRow, 'rowMac'>): string {
-  return JSON.stringify(['vigil:oauth-client:v1', row.clientId, row.secretHash, row.name, row.scopes, [...row.roles], row.disabled, row.createdAt]);
+  const fields = [row.clientId, row.secretHash, row.name, row.scopes, [...row.roles], row.disabled, row.createdAt];
+  // Rows made before clients had settings keep their first MAC form.
+  return JSON.stringify(row.settings === '{}' ? ['vigil:oauth-client:v1', ...fields] : ['vigil:oauth-client:v2', ...fields, row.settings]);
 }
 
 /**
@@ -43,6 +45,7 @@ export class ClientRegistry {
       roles: [...client.roles],
       disabled: false,
       createdAt: now.toISOString(),
+      settings: '{}',
     };
     await this.#store.insertClient({ ...row, rowMac: this.#mac(row) });
     return { clientId, clientSecret };

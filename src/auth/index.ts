@@ -1,7 +1,9 @@
 export { ScopeSet, parseScope } from './scopes.js';
 export type { ResourceScope, Permission, ScopeContext } from './scopes.js';
 export { TokenService } from './tokens.js';
-export type { Principal, IssuedToken, TokenServiceOptions } from './tokens.js';
+export type { Principal, IssuedToken, TokenServiceOptions, UserClaims, RevocationCheck } from './tokens.js';
+export { SealedRecords } from './records.js';
+export type { SealedRecord } from './records.js';
 export { SigningKeys, SIGNING_ALG } from './signing-keys.js';
 export { ClientRegistry } from './clients.js';
 export { clientCredentialsGrant } from './client-credentials.js';

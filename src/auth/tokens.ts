@@ -4,17 +4,39 @@ import { VigilError } from '../errors.js';
 import { ScopeSet } from './scopes.js';
 import { SIGNING_ALG, type SigningKeys } from './signing-keys.js';
 
-/** Who is calling, as proven by a verified access token. */
+/**
+ * Who is calling, as proven by a verified access token: a client acting for itself (client
+ * credentials, `system/` scopes) or a user signed in through a client (`user/` and `patient/`).
+ */
 export interface Principal {
-  readonly kind: 'client';
+  readonly kind: 'client' | 'user';
   readonly clientId: string;
+  /** The signed-in user's id (users only). */
+  readonly userId?: string;
   readonly scopes: ScopeSet;
-  /** Roles of the client (e.g. `security-admin`), as registered when the token was issued. */
+  /** Roles (e.g. `clinician`, `security-admin`), as registered when the token was issued. */
   readonly roles: readonly string[];
+  /** The FHIR resource the user is: `Practitioner/1`, `Patient/2` or `RelatedPerson/3`. */
+  readonly fhirUser?: string;
+  /** The id of the patient in context (SMART `launch/patient`), if any. */
+  readonly patient?: string;
+  /** The sign-in session the token belongs to (users only); ending it ends the token. */
+  readonly sessionId?: string;
   readonly tokenId: string;
   /** Expiry of the token, in seconds since the epoch. */
   readonly expiresAt: number;
 }
+
+/** What a token says about the user it was issued to (absent for client credentials). */
+export interface UserClaims {
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly fhirUser?: string;
+  readonly patient?: string;
+}
+
+/** Answers whether a verified token has since been revoked (logout, revocation, disabled user). */
+export type RevocationCheck = (principal: Principal) => Promise<boolean>;
 
 export interface TokenServiceOptions {
   readonly keys: SigningKeys;
@@ -47,6 +69,7 @@ export class TokenService {
   readonly #now: () => Date;
   #jwks: ReturnType<typeof createLocalJWKSet>;
   readonly #verified = new Map<string, Principal>();
+  #revoked: RevocationCheck | undefined;
 
   constructor(options: TokenServiceOptions) {
     this.#o = options;
@@ -54,15 +77,27 @@ export class TokenService {
     this.#jwks = createLocalJWKSet(options.keys.jwks());
   }
 
-  async issue(clientId: string, scopes: ScopeSet, roles: readonly string[] = []): Promise<IssuedToken> {
+  /** Sets the check every verification consults (sessions and revocations live in the store). */
+  setRevocationCheck(check: RevocationCheck): void {
+    this.#revoked = check;
+  }
+
+  /** Issues an access token to a client, or (with `user`) to a user signed in through it. */
+  async issue(clientId: string, scopes: ScopeSet, roles: readonly string[] = [], user?: UserClaims): Promise<IssuedToken> {
     const key = this.#o.keys.current;
     const nowSeconds = Math.floor(this.#now().getTime() / 1000);
     const scope = scopes.toString();
-    const token = await new SignJWT({ scope, client_id: clientId, ...(roles.length === 0 ? {} : { roles: [...roles] }) })
+    const claims: JWTPayload = { scope, client_id: clientId, ...(roles.length === 0 ? {} : { roles: [...roles] }) };
+    if (user !== undefined) {
+      claims['sid'] = user.sessionId;
+      if (user.fhirUser !== undefined) claims['fhirUser'] = user.fhirUser;
+      if (user.patient !== undefined) claims['patient'] = user.patient;
+    }
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: 'at+jwt' })
       .setIssuer(this.#o.issuer)
       .setAudience(this.#o.audience)
-      .setSubject(clientId)
+      .setSubject(user?.userId ?? clientId)
       .setJti(randomUUID())
       .setIssuedAt(nowSeconds)
       .setExpirationTime(nowSeconds + this.#o.ttlSeconds)
@@ -72,6 +107,12 @@ export class TokenService {
 
   /** Verifies a bearer token: signature (EdDSA only), `typ`, issuer, audience, expiry. */
   async verify(token: string): Promise<Principal> {
+    const principal = await this.#verifySignature(token);
+    if (this.#revoked !== undefined && (await this.#revoked(principal))) throw unauthenticated();
+    return principal;
+  }
+
+  async #verifySignature(token: string): Promise<Principal> {
     const nowSeconds = Math.floor(this.#now().getTime() / 1000);
     const cached = this.#verified.get(token);
     if (cached !== undefined) {
@@ -98,7 +139,26 @@ export class TokenService {
     // A token that claims to outlive the configured lifetime was not made by this server's rules.
     if (typeof payload.iat !== 'number' || exp - payload.iat > this.#o.ttlSeconds) throw unauthenticated();
     const roles = Array.isArray(payload['roles']) ? payload['roles'].filter((r): r is string => typeof r === 'string') : [];
-    const principal: Principal = { kind: 'client', clientId: sub, scopes: ScopeSet.parse(scope), roles, tokenId: jti, expiresAt: exp };
+    const text = (name: string): string | undefined => (typeof payload[name] === 'string' ? (payload[name] as string) : undefined);
+    const sid = text('sid');
+    const clientId = text('client_id') ?? sub;
+    const fhirUser = text('fhirUser');
+    const patient = text('patient');
+    const principal: Principal =
+      sid === undefined
+        ? { kind: 'client', clientId: sub, scopes: ScopeSet.parse(scope), roles, tokenId: jti, expiresAt: exp }
+        : {
+            kind: 'user',
+            clientId,
+            userId: sub,
+            sessionId: sid,
+            scopes: ScopeSet.parse(scope),
+            roles,
+            ...(fhirUser === undefined ? {} : { fhirUser }),
+            ...(patient === undefined ? {} : { patient }),
+            tokenId: jti,
+            expiresAt: exp,
+          };
     this.#remember(token, principal, nowSeconds);
     return principal;
   }

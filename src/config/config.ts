@@ -32,6 +32,14 @@ export interface Config {
   readonly witnessFile: string | undefined;
   /** A URL every checkpoint is POSTed to (a remote witness); https unless on loopback. */
   readonly witnessUrl: string | undefined;
+  /** A sign-in session unused this long ends (idle logoff), in seconds. */
+  readonly sessionIdleSeconds: number;
+  /** A sign-in session ends this long after sign-in whatever its use, in seconds. */
+  readonly sessionMaxSeconds: number;
+  /** How long a break-the-glass grant lasts, in seconds. */
+  readonly breakGlassSeconds: number;
+  /** Whether a clinician may see patients of the organizations they belong to without another relationship. */
+  readonly sameOrganizationAccess: boolean;
 }
 
 /** Every environment variable Vigil reads; any other `VIGIL_*` variable refuses to start. */
@@ -54,6 +62,10 @@ export const ENV_KEYS = [
   'VIGIL_TOKEN_RATE_LIMIT',
   'VIGIL_WITNESS_FILE',
   'VIGIL_WITNESS_URL',
+  'VIGIL_SESSION_IDLE',
+  'VIGIL_SESSION_MAX',
+  'VIGIL_BREAK_GLASS_MINUTES',
+  'VIGIL_SAME_ORGANIZATION_ACCESS',
 ] as const;
 
 type EnvKey = (typeof ENV_KEYS)[number];
@@ -198,6 +210,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     tokenRateLimit: int('VIGIL_TOKEN_RATE_LIMIT', 30, 1, 100_000),
     witnessFile: get('VIGIL_WITNESS_FILE') === undefined ? undefined : resolve(get('VIGIL_WITNESS_FILE') ?? ''),
     witnessUrl: witnessUrl(get('VIGIL_WITNESS_URL'), problems),
+    sessionIdleSeconds: 60 * int('VIGIL_SESSION_IDLE', 15, 1, 24 * 60),
+    sessionMaxSeconds: 60 * int('VIGIL_SESSION_MAX', 12 * 60, 5, 7 * 24 * 60),
+    breakGlassSeconds: 60 * int('VIGIL_BREAK_GLASS_MINUTES', 60, 1, 24 * 60),
+    sameOrganizationAccess: bool('VIGIL_SAME_ORGANIZATION_ACCESS'),
   };
   if (problems.length > 0) {
     throw new VigilError('ERR_CONFIG', `Vigil cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

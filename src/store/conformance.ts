@@ -169,13 +169,41 @@ export function storeConformance(factory: StoreFactory): void {
       assert.equal(await store.countVersionsBelowKey(2), before - 1);
     });
 
+    it('keeps auth records: insert once, take once, purge when expired', async () => {
+      const row = { key: 'k1', box: Buffer.from('sealed-1'), expiresAt: 1_000 };
+      assert.equal(await store.getAuthRecord('code', 'k1'), undefined);
+      assert.equal(await store.insertAuthRecord('code', row), true);
+      assert.equal(await store.insertAuthRecord('code', { ...row, box: Buffer.from('other') }), false);
+      assert.equal(Buffer.from((await store.getAuthRecord('code', 'k1'))?.box ?? []).toString(), 'sealed-1');
+      // Kinds are separate name spaces.
+      assert.equal(await store.getAuthRecord('session', 'k1'), undefined);
+      await store.putAuthRecord('session', { key: 'k1', box: Buffer.from('s'), expiresAt: null });
+      await store.putAuthRecord('session', { key: 'k1', box: Buffer.from('s2'), expiresAt: null });
+      assert.equal((await store.listAuthRecords('session')).length, 1);
+      const taken = await store.takeAuthRecord('code', 'k1');
+      assert.equal(Buffer.from(taken?.box ?? []).toString(), 'sealed-1');
+      assert.equal(taken?.expiresAt, 1_000);
+      assert.equal(await store.takeAuthRecord('code', 'k1'), undefined);
+      await store.putAuthRecord('code', { key: 'k2', box: Buffer.from('x'), expiresAt: 500 });
+      await store.putAuthRecord('code', { key: 'k3', box: Buffer.from('y'), expiresAt: 5_000 });
+      assert.equal(await store.purgeAuthRecords(1_000), 1);
+      assert.deepEqual((await store.listAuthRecords('code')).map((r) => r.key), ['k3']);
+      assert.equal(Buffer.from((await store.getAuthRecord('session', 'k1'))?.box ?? []).toString(), 's2');
+      assert.equal(await store.deleteAuthRecord('session', 'k1'), true);
+      assert.equal(await store.deleteAuthRecord('session', 'k1'), false);
+    });
+
     it('stores OAuth clients and signing keys', async () => {
       assert.equal(await store.getClient('c1'), undefined);
-      const client = { clientId: 'c1', secretHash: 'scrypt$x', name: 'n', scopes: 'system/*.rs', roles: ['security-admin'], disabled: false, createdAt: '2026-01-01T00:00:00.000Z', rowMac: 'mac' };
+      const client = { clientId: 'c1', secretHash: 'scrypt$x', name: 'n', scopes: 'system/*.rs', roles: ['security-admin'], disabled: false, createdAt: '2026-01-01T00:00:00.000Z', rowMac: 'mac', settings: '{}' };
       await store.insertClient(client);
       assert.deepEqual(await store.getClient('c1'), client);
       assert.equal(await store.countClients(), 1);
       await assert.rejects(store.insertClient(client));
+      const changed = { ...client, scopes: 'system/Patient.r', disabled: true, settings: '{"public":true}' };
+      assert.equal(await store.updateClient(changed), true);
+      assert.equal(await store.updateClient({ ...changed, clientId: 'nobody' }), false);
+      assert.deepEqual(await store.listClients(), [changed]);
       const key = { kid: 'k1', alg: 'EdDSA', publicJwk: '{}', privateBox: Buffer.from('sealed'), createdAt: '2026-01-01T00:00:00.000Z' };
       await store.insertSigningKey(key);
       const keys = await store.listSigningKeys();

@@ -99,6 +99,16 @@ export interface OAuthClientRow {
   readonly createdAt: string;
   /** MAC over the other fields, keyed from the master key (auth/clients.ts). */
   readonly rowMac: string;
+  /** JSON of the client's other settings (grants, redirect URIs, public, JWKS URL); `{}` for none. */
+  readonly settings: string;
+}
+
+/** A sealed record of the auth module (user, session, code, refresh token, lockout...). */
+export interface AuthRecordRow {
+  readonly key: string;
+  readonly box: Uint8Array;
+  /** Milliseconds since the epoch; null for records that do not expire. */
+  readonly expiresAt: number | null;
 }
 
 export interface SigningKeyRow {
@@ -184,6 +194,21 @@ export interface Store extends DataKeyStore {
   getClient(clientId: string): Promise<OAuthClientRow | undefined>;
   insertClient(row: OAuthClientRow): Promise<void>;
   countClients(): Promise<number>;
+  listClients(): Promise<OAuthClientRow[]>;
+  /** Replaces a client row (same id); false when there is no such client. */
+  updateClient(row: OAuthClientRow): Promise<boolean>;
+
+  getAuthRecord(kind: string, key: string): Promise<AuthRecordRow | undefined>;
+  /** Inserts or replaces a record. */
+  putAuthRecord(kind: string, row: AuthRecordRow): Promise<void>;
+  /** Inserts a record only if none has the key; false when one already does (replay guards). */
+  insertAuthRecord(kind: string, row: AuthRecordRow): Promise<boolean>;
+  /** Deletes and returns a record in one step, so a one-time code is used at most once. */
+  takeAuthRecord(kind: string, key: string): Promise<AuthRecordRow | undefined>;
+  deleteAuthRecord(kind: string, key: string): Promise<boolean>;
+  listAuthRecords(kind: string): Promise<AuthRecordRow[]>;
+  /** Deletes records whose expiry is at or before `nowMs`; returns how many. */
+  purgeAuthRecords(nowMs: number): Promise<number>;
 
   listSigningKeys(): Promise<SigningKeyRow[]>;
   insertSigningKey(row: SigningKeyRow): Promise<void>;

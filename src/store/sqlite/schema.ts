@@ -32,8 +32,20 @@ CREATE TABLE IF NOT EXISTS oauth_clients (
   roles TEXT NOT NULL,
   disabled INTEGER NOT NULL DEFAULT 0,
   created_at TEXT NOT NULL,
-  row_mac TEXT NOT NULL
+  row_mac TEXT NOT NULL,
+  settings TEXT NOT NULL DEFAULT '{}'
 ) STRICT;
+
+-- Users, sessions, authorization codes, refresh tokens, lockouts and replay guards. The key is a
+-- random id or a keyed HMAC of a name, never the name; the body is sealed under a data key.
+CREATE TABLE IF NOT EXISTS auth_records (
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  box BLOB NOT NULL,
+  expires_at INTEGER,
+  PRIMARY KEY (kind, key)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS auth_records_expiry ON auth_records (expires_at) WHERE expires_at IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS resource_versions (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,

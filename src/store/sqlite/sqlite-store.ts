@@ -19,6 +19,7 @@ import type {
   HistoryQuery,
   NewVersionRow,
   OAuthClientRow,
+  AuthRecordRow,
   RewrapCandidate,
   SigningKeyRow,
   Store,
@@ -111,6 +112,9 @@ export class SqliteStore implements Store {
     this.#gate = options.writeGate;
     this.#writer = connect(path);
     this.#writer.exec(SCHEMA);
+    // Stores made before clients had settings gain the column (every client then has none).
+    const clientColumns = this.#writer.prepare('SELECT name FROM pragma_table_info(?)').all('oauth_clients') as { name: string }[];
+    if (!clientColumns.some((c) => c.name === 'settings')) this.#writer.exec("ALTER TABLE oauth_clients ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'");
     const found = this.#writer.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as { value: string } | undefined;
     if (found === undefined) this.#writer.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
     else if (Number(found.value) > SCHEMA_VERSION) throw new VigilError('ERR_CONFIG', 'The data directory was written by a newer Vigil');
@@ -165,9 +169,20 @@ export class SqliteStore implements Store {
       allDataKeyVersions: r.prepare('SELECT version FROM data_keys'),
       getClient: r.prepare('SELECT * FROM oauth_clients WHERE client_id = ?'),
       insertClient: w.prepare(
-        'INSERT INTO oauth_clients (client_id, secret_hash, name, scopes, roles, disabled, created_at, row_mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO oauth_clients (client_id, secret_hash, name, scopes, roles, disabled, created_at, row_mac, settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      updateClient: w.prepare(
+        'UPDATE oauth_clients SET secret_hash = ?, name = ?, scopes = ?, roles = ?, disabled = ?, created_at = ?, row_mac = ?, settings = ? WHERE client_id = ?',
       ),
       countClients: r.prepare('SELECT COUNT(*) AS n FROM oauth_clients'),
+      listClients: r.prepare('SELECT * FROM oauth_clients ORDER BY created_at, client_id'),
+      getAuth: r.prepare('SELECT key, box, expires_at FROM auth_records WHERE kind = ? AND key = ?'),
+      getAuthW: w.prepare('SELECT key, box, expires_at FROM auth_records WHERE kind = ? AND key = ?'),
+      putAuth: w.prepare('INSERT OR REPLACE INTO auth_records (kind, key, box, expires_at) VALUES (?, ?, ?, ?)'),
+      insertAuth: w.prepare('INSERT OR IGNORE INTO auth_records (kind, key, box, expires_at) VALUES (?, ?, ?, ?)'),
+      deleteAuth: w.prepare('DELETE FROM auth_records WHERE kind = ? AND key = ?'),
+      listAuth: r.prepare('SELECT key, box, expires_at FROM auth_records WHERE kind = ? ORDER BY key'),
+      purgeAuth: w.prepare('DELETE FROM auth_records WHERE expires_at IS NOT NULL AND expires_at <= ?'),
       listSigningKeys: r.prepare('SELECT kid, alg, public_jwk, private_box, created_at FROM signing_keys ORDER BY created_at, kid'),
       insertSigningKey: w.prepare('INSERT INTO signing_keys (kid, alg, public_jwk, private_box, created_at) VALUES (?, ?, ?, ?, ?)'),
     };
@@ -559,30 +574,65 @@ export class SqliteStore implements Store {
   }
 
   async getClient(clientId: string): Promise<OAuthClientRow | undefined> {
-    const r = this.#stmt('getClient').get(clientId) as
-      | { client_id: string; secret_hash: string; name: string; scopes: string; roles: string; disabled: number; created_at: string; row_mac: string }
-      | undefined;
-    if (r === undefined) return undefined;
-    return {
-      clientId: r.client_id,
-      secretHash: r.secret_hash,
-      name: r.name,
-      scopes: r.scopes,
-      roles: JSON.parse(r.roles) as string[],
-      disabled: r.disabled === 1,
-      createdAt: r.created_at,
-      rowMac: r.row_mac,
-    };
+    const r = this.#stmt('getClient').get(clientId) as ClientSqlRow | undefined;
+    return r === undefined ? undefined : clientRow(r);
+  }
+
+  async listClients(): Promise<OAuthClientRow[]> {
+    return (this.#stmt('listClients').all() as ClientSqlRow[]).map(clientRow);
   }
 
   insertClient(row: OAuthClientRow): Promise<void> {
     return this.#exclusive(async () => {
-      this.#stmt('insertClient').run(row.clientId, row.secretHash, row.name, row.scopes, JSON.stringify(row.roles), row.disabled ? 1 : 0, row.createdAt, row.rowMac);
+      this.#stmt('insertClient').run(row.clientId, row.secretHash, row.name, row.scopes, JSON.stringify(row.roles), row.disabled ? 1 : 0, row.createdAt, row.rowMac, row.settings);
+    });
+  }
+
+  updateClient(row: OAuthClientRow): Promise<boolean> {
+    return this.#exclusive(async () => {
+      const r = this.#stmt('updateClient').run(row.secretHash, row.name, row.scopes, JSON.stringify(row.roles), row.disabled ? 1 : 0, row.createdAt, row.rowMac, row.settings, row.clientId);
+      return r.changes === 1;
     });
   }
 
   async countClients(): Promise<number> {
     return (this.#stmt('countClients').get() as { n: number }).n;
+  }
+
+  async getAuthRecord(kind: string, key: string): Promise<AuthRecordRow | undefined> {
+    const r = this.#stmt('getAuth').get(kind, key) as AuthSqlRow | undefined;
+    return r === undefined ? undefined : authRow(r);
+  }
+
+  putAuthRecord(kind: string, row: AuthRecordRow): Promise<void> {
+    return this.#exclusive(async () => {
+      this.#stmt('putAuth').run(kind, row.key, row.box, row.expiresAt);
+    });
+  }
+
+  insertAuthRecord(kind: string, row: AuthRecordRow): Promise<boolean> {
+    return this.#exclusive(async () => this.#stmt('insertAuth').run(kind, row.key, row.box, row.expiresAt).changes === 1);
+  }
+
+  takeAuthRecord(kind: string, key: string): Promise<AuthRecordRow | undefined> {
+    return this.#exclusive(async () => {
+      const r = this.#stmt('getAuthW').get(kind, key) as AuthSqlRow | undefined;
+      if (r === undefined) return undefined;
+      this.#stmt('deleteAuth').run(kind, key);
+      return authRow(r);
+    });
+  }
+
+  deleteAuthRecord(kind: string, key: string): Promise<boolean> {
+    return this.#exclusive(async () => this.#stmt('deleteAuth').run(kind, key).changes === 1);
+  }
+
+  async listAuthRecords(kind: string): Promise<AuthRecordRow[]> {
+    return (this.#stmt('listAuth').all(kind) as AuthSqlRow[]).map(authRow);
+  }
+
+  purgeAuthRecords(nowMs: number): Promise<number> {
+    return this.#exclusive(async () => this.#stmt('purgeAuth').run(nowMs).changes);
   }
 
   async listSigningKeys(): Promise<SigningKeyRow[]> {
@@ -601,4 +651,40 @@ export class SqliteStore implements Store {
     this.#reader.close();
     this.#writer.close();
   }
+}
+
+interface ClientSqlRow {
+  client_id: string;
+  secret_hash: string;
+  name: string;
+  scopes: string;
+  roles: string;
+  disabled: number;
+  created_at: string;
+  row_mac: string;
+  settings: string;
+}
+
+function clientRow(r: ClientSqlRow): OAuthClientRow {
+  return {
+    clientId: r.client_id,
+    secretHash: r.secret_hash,
+    name: r.name,
+    scopes: r.scopes,
+    roles: JSON.parse(r.roles) as string[],
+    disabled: r.disabled === 1,
+    createdAt: r.created_at,
+    rowMac: r.row_mac,
+    settings: r.settings,
+  };
+}
+
+interface AuthSqlRow {
+  key: string;
+  box: Buffer;
+  expires_at: number | null;
+}
+
+function authRow(r: AuthSqlRow): AuthRecordRow {
+  return { key: r.key, box: r.box, expiresAt: r.expires_at };
 }
