@@ -49,6 +49,8 @@ function interaction(method: string, route: string | undefined): { subtype: stri
     case 'POST /oauth2/token':
       return { subtype: 'token', action: 'E' };
     default:
+      if (route?.startsWith('/oauth2/') === true) return { subtype: route.slice('/oauth2/'.length), action: 'E' };
+      if (route?.startsWith('/admin/') === true) return { subtype: `admin-${route.slice('/admin/'.length).split('/')[0] ?? ''}`, action: method === 'GET' ? 'R' : 'E' };
       return { subtype: 'unknown', action: 'E' };
   }
 }
@@ -71,7 +73,7 @@ export function disclosed(request: FastifyRequest, resources: readonly Resource[
  */
 export function installAuditHooks(app: FastifyInstance, vigil: Vigil): void {
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/fhir') && !request.url.startsWith('/oauth2/')) return;
+    if (!request.url.startsWith('/fhir') && !request.url.startsWith('/oauth2/') && !request.url.startsWith('/admin/')) return;
     const { subtype, action } = interaction(request.method, request.routeOptions.url);
     const params = request.params as { type?: string; id?: string } | undefined;
     const type = params?.type;
@@ -79,7 +81,9 @@ export function installAuditHooks(app: FastifyInstance, vigil: Vigil): void {
     const target = type !== undefined && params?.id !== undefined ? `${type}/${params.id}` : undefined;
     if (target !== undefined) request.auditTarget = target;
     request.audit = {
-      type: subtype === 'token' ? 'security' : 'rest',
+      // Sign-in, tokens and administration are security events; handlers refine the subtype
+      // (`login`, `mfa`, `logout`, `user-add`...) and name the user once it is known.
+      type: request.url.startsWith('/fhir') ? 'rest' : 'security',
       subtype,
       action,
       address: request.ip,
@@ -93,7 +97,10 @@ export function installAuditHooks(app: FastifyInstance, vigil: Vigil): void {
   app.addHook('onSend', async (request, reply, payload) => {
     const draft = request.audit;
     if (draft === undefined || draft.recorded === true) return payload;
-    if (request.principal !== undefined) draft.client ??= request.principal.clientId;
+    if (request.principal !== undefined) {
+      draft.client ??= request.principal.clientId;
+      if (request.principal.userId !== undefined) draft.user ??= request.principal.userId;
+    }
     draft.status = reply.statusCode;
     if (reply.statusCode >= 400) {
       // A refused or failed write stored nothing: the versions it had named were rolled back with

@@ -6,7 +6,7 @@ import type { Config } from '../config/index.js';
 import { Keyring, loadOrCreateMasterKey } from '../crypto/index.js';
 import { openStore, SQLITE_FILE, type Store, type WriteGate } from '../store/index.js';
 import { CursorSigner, Repository, loadDefinitions } from '../fhir/index.js';
-import { ClientRegistry, SigningKeys, TokenService, ensureBootstrapAdmin } from '../auth/index.js';
+import { ClientRegistry, SealedRecords, SigningKeys, TokenService, ensureBootstrapAdmin } from '../auth/index.js';
 import { TransparencyLog, logKeys, logOrigin } from '../audit/log.js';
 
 /** Everything a running Vigil (server or CLI command) works with, opened on one data directory. */
@@ -18,6 +18,8 @@ export interface Vigil {
   readonly signingKeys: SigningKeys;
   readonly clients: ClientRegistry;
   readonly tokens: TokenService;
+  /** Sealed records of the auth module: users, sessions, codes, refresh tokens, lockouts. */
+  readonly records: SealedRecords;
   readonly cursors: CursorSigner;
   /** The tamper-evident log over every version, audit entry and rewrap. */
   readonly log: TransparencyLog;
@@ -87,6 +89,7 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
       signingKeys,
       clients,
       tokens,
+      records: new SealedRecords(store, keyring, config.tenant, now),
       cursors: new CursorSigner(keyring.derive(`cursor:${config.tenant}`)),
       log: new TransparencyLog({
         store,
