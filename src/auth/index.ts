@@ -10,3 +10,8 @@ export { clientCredentialsGrant } from './client-credentials.js';
 export type { TokenRequest } from './client-credentials.js';
 export { ensureBootstrapAdmin, BOOTSTRAP_FILE } from './bootstrap.js';
 export { hashSecret, verifySecret } from './secrets.js';
+export type { NewClient, RegisteredClient, ClientSummary } from './clients.js';
+export { GRANT_TYPES, DEFAULT_SETTINGS, checkClientUrl } from './client-settings.js';
+export type { GrantType, ClientSettings } from './client-settings.js';
+export { ROLES, PRIVILEGED_ROLES, roleNeeds, isRole, isPrivileged, linkProblems } from './roles.js';
+export type { Role, RoleNeeds, LinkType } from './roles.js';
