@@ -15,3 +15,9 @@ export { GRANT_TYPES, DEFAULT_SETTINGS, checkClientUrl } from './client-settings
 export type { GrantType, ClientSettings } from './client-settings.js';
 export { ROLES, PRIVILEGED_ROLES, roleNeeds, isRole, isPrivileged, linkProblems } from './roles.js';
 export type { Role, RoleNeeds, LinkType } from './roles.js';
+export { UserDirectory } from './users.js';
+export type { User, NewUser, SignInResult } from './users.js';
+export { Lockout, ACCOUNT_RULE, ADDRESS_RULE } from './lockout.js';
+export type { LockoutEntry, LockoutRule, LockStatus, LockoutOptions, Attempted } from './lockout.js';
+export { passwordProblems, assertAcceptablePassword, MIN_LENGTH, MIN_LENGTH_PRIVILEGED, MAX_LENGTH } from './passwords.js';
+export { totpCode, newTotpSecret } from './totp.js';

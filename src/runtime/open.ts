@@ -7,6 +7,7 @@ import { Keyring, loadOrCreateMasterKey } from '../crypto/index.js';
 import { openStore, SQLITE_FILE, type Store, type WriteGate } from '../store/index.js';
 import { CursorSigner, Repository, loadDefinitions } from '../fhir/index.js';
 import { ClientRegistry, SealedRecords, SigningKeys, TokenService, ensureBootstrapAdmin } from '../auth/index.js';
+import { UserDirectory } from '../auth/users.js';
 import { TransparencyLog, logKeys, logOrigin } from '../audit/log.js';
 
 /** Everything a running Vigil (server or CLI command) works with, opened on one data directory. */
@@ -20,6 +21,8 @@ export interface Vigil {
   readonly tokens: TokenService;
   /** Sealed records of the auth module: users, sessions, codes, refresh tokens, lockouts. */
   readonly records: SealedRecords;
+  /** Users, passwords, TOTP and sign-in lockout (auth/users.ts). */
+  readonly users: UserDirectory;
   readonly cursors: CursorSigner;
   /** The tamper-evident log over every version, audit entry and rewrap. */
   readonly log: TransparencyLog;
@@ -81,6 +84,7 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
     const clients = new ClientRegistry(store, keyring.derive('oauth-client-rows'));
     const origin = logOrigin(keyring.derive('log-origin'), config.tenant);
     const bootstrapFile = create ? await ensureBootstrapAdmin(store, clients, config.dataDir, tokenUrl) : undefined;
+    const records = new SealedRecords(store, keyring, config.tenant, now);
     return {
       config,
       store,
@@ -89,7 +93,8 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
       signingKeys,
       clients,
       tokens,
-      records: new SealedRecords(store, keyring, config.tenant, now),
+      records,
+      users: new UserDirectory(records, { now }),
       cursors: new CursorSigner(keyring.derive(`cursor:${config.tenant}`)),
       log: new TransparencyLog({
         store,
