@@ -14,6 +14,7 @@ import { installAuditHooks } from './audit-hooks.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { registerAccessReportRoutes } from './access-report-routes.js';
 import { registerLogRoutes } from './log-routes.js';
+import { registerAdminRoutes } from './admin-routes.js';
 
 export interface AppOptions {
   readonly logger: Logger;
@@ -88,6 +89,7 @@ export async function buildApp(vigil: Vigil, options: AppOptions): Promise<Fasti
   registerAuditRoutes(app, vigil);
   registerAccessReportRoutes(app, vigil);
   registerLogRoutes(app, vigil);
+  registerAdminRoutes(app, vigil);
   await app.ready();
   return app;
 }
