@@ -8,6 +8,8 @@ import { logCommand } from './log.js';
 import { generateCommand } from './generate.js';
 import { importCommand } from './import.js';
 import { auditExportCommand } from './audit-export.js';
+import { usersCommand } from './users.js';
+import { clientsCommand } from './clients.js';
 
 const program = new Command('vigil')
   .description('Vigil: a FHIR R4 server with security built into every layer')
@@ -22,6 +24,8 @@ logCommand(program);
 generateCommand(program);
 importCommand(program);
 auditExportCommand(program);
+usersCommand(program);
+clientsCommand(program);
 
 try {
   await program.parseAsync(process.argv);
