@@ -1,5 +1,5 @@
 import { OAuthError } from '../errors.js';
-import type { ClientRegistry } from './clients.js';
+import type { RegisteredClient } from './clients.js';
 import { ScopeSet, parseScope, type ResourceScope } from './scopes.js';
 import type { IssuedToken, TokenService } from './tokens.js';
 
@@ -11,7 +11,7 @@ export interface TokenRequest {
 }
 
 /** Client id and secret from HTTP Basic (RFC 6749 section 2.3.1: each form-urlencoded). */
-function basicCredentials(header: string): { id: string; secret: string } {
+export function basicCredentials(header: string): { id: string; secret: string } {
   const m = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim());
   if (m === null) throw new OAuthError('invalid_client', 'Client authentication failed', 401);
   const decoded = Buffer.from(m[1] ?? '', 'base64').toString('utf8');
@@ -26,29 +26,16 @@ function basicCredentials(header: string): { id: string; secret: string } {
 }
 
 /**
- * The client credentials grant (RFC 6749 section 4.4) with client_secret_basic or
- * client_secret_post. The granted scopes are the requested ones the client is allowed; with no
- * `scope` parameter, everything the client is allowed.
+ * The client credentials grant (RFC 6749 section 4.4) for a client already authenticated by
+ * secret (client_secret_basic or client_secret_post) or by `private_key_jwt` (see
+ * `authenticateClient`). The granted scopes are the requested `system/` ones the client is
+ * allowed; with no `scope` parameter, everything the client is allowed.
  */
-export async function clientCredentialsGrant(clients: ClientRegistry, tokens: TokenService, req: TokenRequest): Promise<{ token: IssuedToken; clientId: string }> {
-  const { form } = req;
-  if (form['grant_type'] !== 'client_credentials') {
-    throw new OAuthError(form['grant_type'] === undefined ? 'invalid_request' : 'unsupported_grant_type', 'Only grant_type=client_credentials is supported');
-  }
-  const inBody = form['client_secret'] !== undefined;
-  if (req.authorization !== undefined && inBody) throw new OAuthError('invalid_request', 'Use one client authentication method, not two');
-  let id: string;
-  let secret: string;
-  if (req.authorization !== undefined) ({ id, secret } = basicCredentials(req.authorization));
-  else if (inBody && form['client_id'] !== undefined) [id, secret] = [form['client_id'], form['client_secret'] ?? ''];
-  else throw new OAuthError('invalid_client', 'Client authentication is required', 401);
-  if (form['client_id'] !== undefined && form['client_id'] !== id) throw new OAuthError('invalid_request', 'client_id does not match the authenticated client');
-
-  const client = await clients.authenticate(id, secret);
-  if (client === undefined) throw new OAuthError('invalid_client', 'Client authentication failed', 401);
-
+export async function clientCredentialsGrant(client: RegisteredClient, tokens: TokenService, form: Readonly<Record<string, string>>): Promise<IssuedToken> {
+  // A public client holds no secret, so it cannot prove it is itself without a user.
+  if (client.public || !client.grants.includes('client_credentials')) throw new OAuthError('unauthorized_client', 'This client may not use the client_credentials grant');
   // Restricted scopes (`?param=value`) cannot be enforced yet, so they are never granted.
-  const allowed = new ScopeSet(ScopeSet.parse(client.scopes).scopes.filter((s) => s.restriction === undefined));
+  const allowed = new ScopeSet(ScopeSet.parse(client.scopes).scopes.filter((s) => s.restriction === undefined && s.context === 'system'));
   let granted = allowed;
   const requested = form['scope'];
   if (requested !== undefined) {
@@ -63,5 +50,5 @@ export async function clientCredentialsGrant(clients: ClientRegistry, tokens: To
     granted = new ScopeSet(kept);
   }
   if (granted.scopes.length === 0) throw new OAuthError('invalid_scope', 'This client may not be granted any scope');
-  return { token: await tokens.issue(client.clientId, granted, client.roles), clientId: client.clientId };
+  return tokens.issue(client.clientId, granted, client.roles);
 }

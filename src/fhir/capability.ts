@@ -78,13 +78,14 @@ export function capabilityStatement(o: CapabilityOptions): CapabilityStatement {
           service: [
             {
               coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }],
-              text: 'OAuth2 bearer tokens (client credentials); SMART v2 system scopes',
+              text: 'OAuth2 bearer tokens (SMART App Launch: authorization code with PKCE, client credentials); SMART v2 scopes',
             },
           ],
           extension: [
             {
               url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
-              extension: [{ url: 'token', valueUri: o.tokenUrl }],
+              // SMART oauth-uris: the other endpoints sit beside the token endpoint under /oauth2.
+              extension: ['token', 'authorize', 'introspect', 'revoke'].map((url) => ({ url, valueUri: o.tokenUrl.replace(/\/token$/, `/${url}`) })),
             },
           ],
         },

@@ -1,13 +1,28 @@
 import type { FastifyInstance } from 'fastify';
-import { clientCredentialsGrant } from '../auth/index.js';
+import { authenticateClient, authorizationCodeGrant, clientCredentialsGrant, refreshTokenGrant, RefreshReuseError, type UserGrantDeps } from '../auth/index.js';
 import { OAuthError, VigilError } from '../errors.js';
 import { RateLimiter } from './rate-limit.js';
-import { FormBody } from './json-body.js';
+import { oauthForm } from './oauth-form.js';
 import type { Vigil } from '../runtime/index.js';
+import { registerAuthorizeRoutes } from './authorize-routes.js';
+import { registerSmartConfiguration } from './smart-configuration.js';
+import { registerTokenLifecycleRoutes } from './token-lifecycle-routes.js';
 
-/** The OAuth 2.0 token endpoint and the public keys that verify its tokens. */
+/** What the user grants need, from the running Vigil. */
+export function userGrantDeps(vigil: Vigil): UserGrantDeps {
+  return { tokens: vigil.tokens, sessions: vigil.sessions, codes: vigil.oauth.codes, refreshTokens: vigil.oauth.refreshTokens, revoked: vigil.oauth.revoked, users: vigil.users };
+}
+
+/**
+ * The OAuth 2.0 endpoints: token, the authorization pages, introspection, revocation, logout,
+ * and the discovery documents (JWKS, SMART configuration).
+ */
 export function registerOAuthRoutes(app: FastifyInstance, vigil: Vigil): void {
+  registerAuthorizeRoutes(app, vigil);
+  registerTokenLifecycleRoutes(app, vigil);
+  registerSmartConfiguration(app, vigil);
   const limiter = new RateLimiter(vigil.config.tokenRateLimit, 60_000);
+  const deps = userGrantDeps(vigil);
   app.post('/oauth2/token', async (request, reply) => {
     // Each attempt costs a scrypt check: one address may not make the server do that endlessly.
     const wait = limiter.take(request.ip);
@@ -15,15 +30,34 @@ export function registerOAuthRoutes(app: FastifyInstance, vigil: Vigil): void {
       reply.header('retry-after', String(wait));
       throw new VigilError('ERR_RATE_LIMITED');
     }
-    const type = request.headers['content-type'] ?? '';
-    if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type) || !(request.body instanceof FormBody)) {
-      throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded');
+    const form = oauthForm(request);
+    const grantType = form['grant_type'];
+    if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required');
+    if (!['client_credentials', 'authorization_code', 'refresh_token'].includes(grantType)) {
+      throw new OAuthError('unsupported_grant_type', 'Supported grant types: authorization_code, refresh_token, client_credentials');
     }
-    const form = request.body.unique();
-    const { token: issued, clientId } = await clientCredentialsGrant(vigil.clients, vigil.tokens, { authorization: request.headers.authorization, form });
+    const { client } = await authenticateClient(vigil.clients, vigil.oauth.assertions, { authorization: request.headers.authorization, form });
     // Only a verified client id goes into the audit entry (a refused one could be anything).
-    if (request.audit !== undefined) request.audit.client = clientId;
-    return reply.header('pragma', 'no-cache').header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(issued));
+    if (request.audit !== undefined) request.audit.client = client.clientId;
+    let body: object;
+    if (grantType === 'client_credentials') {
+      body = await clientCredentialsGrant(client, vigil.tokens, form);
+    } else if (grantType === 'authorization_code') {
+      const out = await authorizationCodeGrant(deps, client, form);
+      if (request.audit !== undefined) request.audit.user = out.userId;
+      body = out.body;
+    } else {
+      if (request.audit !== undefined) request.audit.subtype = 'token-refresh';
+      try {
+        const out = await refreshTokenGrant(deps, client, form);
+        if (request.audit !== undefined) request.audit.user = out.userId;
+        body = out.body;
+      } catch (err) {
+        if (err instanceof RefreshReuseError && request.audit !== undefined) request.audit.subtype = 'refresh-reuse';
+        throw err;
+      }
+    }
+    return reply.header('pragma', 'no-cache').header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
   });
 
   app.get('/.well-known/jwks.json', async (_request, reply) => {

@@ -7,6 +7,7 @@ import { Keyring, loadOrCreateMasterKey } from '../crypto/index.js';
 import { openStore, SQLITE_FILE, type Store, type WriteGate } from '../store/index.js';
 import { CursorSigner, Repository, loadDefinitions } from '../fhir/index.js';
 import { ClientRegistry, SealedRecords, SigningKeys, TokenService, ensureBootstrapAdmin } from '../auth/index.js';
+import { openOAuthState, revocationCheck, type OAuthState, type SessionStore } from '../auth/index.js';
 import { UserDirectory } from '../auth/users.js';
 import { TransparencyLog, logKeys, logOrigin } from '../audit/log.js';
 
@@ -23,6 +24,10 @@ export interface Vigil {
   readonly records: SealedRecords;
   /** Users, passwords, TOTP and sign-in lockout (auth/users.ts). */
   readonly users: UserDirectory;
+  /** Sign-in sessions (idle logoff, absolute lifetime, logout). */
+  readonly sessions: SessionStore;
+  /** Codes, refresh tokens, revoked tokens and client assertions of the OAuth flows. */
+  readonly oauth: OAuthState;
   readonly cursors: CursorSigner;
   /** The tamper-evident log over every version, audit entry and rewrap. */
   readonly log: TransparencyLog;
@@ -85,7 +90,8 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
     const origin = logOrigin(keyring.derive('log-origin'), config.tenant);
     const bootstrapFile = create ? await ensureBootstrapAdmin(store, clients, config.dataDir, tokenUrl) : undefined;
     const records = new SealedRecords(store, keyring, config.tenant, now);
-    return {
+    const oauth = openOAuthState({ records, sessionIdleSeconds: config.sessionIdleSeconds, sessionMaxSeconds: config.sessionMaxSeconds, tokenUrl, now });
+    const vigil: Vigil = {
       config,
       store,
       keyring,
@@ -95,6 +101,8 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
       tokens,
       records,
       users: new UserDirectory(records, { now }),
+      sessions: oauth.sessions,
+      oauth,
       cursors: new CursorSigner(keyring.derive(`cursor:${config.tenant}`)),
       log: new TransparencyLog({
         store,
@@ -113,6 +121,9 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
       },
       close: () => store.close(),
     };
+    // Every verified token is checked against its session, its user and the revoked list.
+    tokens.setRevocationCheck(revocationCheck(oauth.revoked, oauth.sessions, vigil.users));
+    return vigil;
   } catch (err) {
     await store.close();
     throw err;
