@@ -188,7 +188,7 @@ export function registerAuthorizeRoutes(app: FastifyInstance, vigil: Vigil): voi
     const bind = readCookie(request.headers.cookie, bindingName);
     const p = await pending.take(form['csrf'], bind);
     if (p === undefined || bind === undefined) {
-      request.auditReason = 'ERR_CSRF';
+      request.auditReason = 'ERR_BAD_REQUEST';
       return html(reply, 403, errorPage('This page expired or was not opened in this browser. Return to the application and start again.'));
     }
     return step(request, reply, p, bind, form, scopes);
