@@ -95,7 +95,9 @@ export function referenceParams(type: string): ReadonlyMap<string, RefParam> {
       return head === type || head === 'Resource' || head === 'DomainResource';
     });
     if (kept.length === 0) continue;
-    map.set(sp.code, { code: sp.code, type: sp.type ?? 'special', expression: kept.join(' | '), targets: sp.target ?? [] });
+    // FHIRPath evaluators match the first name against the resource's own type, not its base.
+    const typed = kept.map((alt) => alt.replace(/^(\(*\s*)(?:Resource|DomainResource)\./, `$1${type}.`));
+    map.set(sp.code, { code: sp.code, type: sp.type ?? 'special', expression: typed.join(' | '), targets: sp.target ?? [] });
   }
   paramCache.set(type, map);
   return map;

@@ -69,7 +69,9 @@ function narrow(expression: string, type: string): string | undefined {
     const head = /^([A-Za-z]+)/.exec(start)?.[1] ?? '';
     return head === type || head === 'Resource' || head === 'DomainResource' || !/^[A-Z]/.test(head);
   });
-  return kept.length === 0 ? undefined : kept.join(' | ');
+  // `Resource.meta.tag` is evaluated against a concrete resource, so it is named by its own type.
+  const own = kept.map((b) => b.replace(/^(\(*)(?:Resource|DomainResource)\./, `$1${type}.`));
+  return own.length === 0 ? undefined : own.join(' | ');
 }
 
 function build(): Map<string, Map<string, SearchParam>> {
