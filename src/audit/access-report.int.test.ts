@@ -192,17 +192,20 @@ describe('Patient/$access-report: who accessed a record, and the HIPAA accountin
     assert.equal(admin.statusCode, 200, 'a security admin with system/Patient.rs');
   });
 
-  it('lets a patient read their own report and no one else’s (the rule for patient logins to come)', () => {
-    const principal = (scope: string, extra: Record<string, unknown> = {}, roles: string[] = []): Principal =>
-      ({ kind: 'client', clientId: 'app', scopes: ScopeSet.parse(scope), roles, tokenId: 'j', expiresAt: 0, ...extra }) as Principal;
+  it('lets a patient read their own report and no one else’s', () => {
+    const principal = (scope: string, extra: Record<string, unknown> = {}, roles: string[] = ['patient']): Principal =>
+      ({ kind: 'user', clientId: 'app', userId: 'u1', sessionId: 's1', scopes: ScopeSet.parse(scope), roles, tokenId: 'j', expiresAt: 0, ...extra }) as Principal;
+    assert.equal(mayReadAccessReport(principal('patient/Patient.rs', { patient: pid }, ['clinician']), pid), false, 'a clinician with the patient in context');
+    assert.equal(mayReadAccessReport(principal('patient/Patient.rs', { fhirUser: `Patient/${pid}` }), pid), true, 'the patient, by their own link');
+    assert.equal(mayReadAccessReport({ ...principal('patient/Patient.rs', { patient: pid }), kind: 'client' } as Principal, pid), false, 'a client is no patient');
     assert.equal(mayReadAccessReport(principal('patient/Patient.rs', { patient: pid }), pid), true);
     assert.equal(mayReadAccessReport(principal('patient/AuditEvent.r', { patient: pid }), pid), true);
     assert.equal(mayReadAccessReport(principal('patient/Patient.rs', { patient: pid }), other), false, 'another patient');
     assert.equal(mayReadAccessReport(principal('patient/Observation.rs', { patient: pid }), pid), false, 'no patient read scope');
     assert.equal(mayReadAccessReport(principal('patient/Patient.rs', { patient: [pid] }), pid), false, 'a claim that is not a string');
     assert.equal(mayReadAccessReport(principal('patient/Patient.rs'), pid), false, 'no patient claim');
-    assert.equal(mayReadAccessReport(principal('system/AuditEvent.r', {}, ['privacy-officer']), pid), false, 'read without search');
-    assert.equal(mayReadAccessReport(principal('system/AuditEvent.rs', {}, ['privacy-officer']), pid), true);
+    assert.equal(mayReadAccessReport(principal('system/AuditEvent.r', { kind: 'client' }, ['privacy-officer']), pid), false, 'read without search');
+    assert.equal(mayReadAccessReport(principal('system/AuditEvent.rs', { kind: 'client' }, ['privacy-officer']), pid), true);
   });
 
   it('filters by _since and date, pages with a cursor bound to the patient, and refuses bad input without echoing it', async () => {

@@ -16,12 +16,14 @@ const OFFICER_ROLES = new Set(['privacy-officer', 'security-admin']);
  * issued yet) with a `patient/` read scope on Patient or AuditEvent, for that patient only.
  */
 export function mayReadAccessReport(principal: Principal, patientId: string): boolean {
-  const systemRs = (type: string): boolean => principal.scopes.allows('system', type, 'r') && principal.scopes.allows('system', type, 's');
+  const context = principal.kind === 'client' ? 'system' : 'user';
+  const rs = (type: string): boolean => principal.scopes.allows(context, type, 'r') && principal.scopes.allows(context, type, 's');
   // Officers review everyone's accesses (164.308(a)(1)(ii)(D), 164.530(a)): role and scope both needed.
-  if (principal.roles.some((r) => OFFICER_ROLES.has(r)) && (systemRs('AuditEvent') || systemRs('Patient'))) return true;
+  if (principal.roles.some((r) => OFFICER_ROLES.has(r)) && (rs('AuditEvent') || rs('Patient'))) return true;
   // The individual has a right to their own accounting (164.528(a)), and to nobody else's.
-  const own = (principal as { patient?: unknown }).patient;
-  return typeof own === 'string' && own === patientId && (principal.scopes.allows('patient', 'Patient', 'r') || principal.scopes.allows('patient', 'AuditEvent', 'r'));
+  const self = principal.fhirUser?.startsWith('Patient/') === true ? principal.fhirUser.slice('Patient/'.length) : undefined;
+  const own = principal.kind === 'user' && principal.roles.includes('patient') ? (self ?? principal.patient) : undefined;
+  return own !== undefined && own === patientId && (principal.scopes.allows('patient', 'Patient', 'r') || principal.scopes.allows('patient', 'AuditEvent', 'r'));
 }
 
 /** A paragraph of 164.528(a)(1) under which a disclosure is left out of the accounting. */

@@ -3,6 +3,8 @@ import type { AuditRow } from '../store/index.js';
 import type { AuditBody } from './trail.js';
 
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
+/** Security events that are sign-in steps (DICOM 110114 User Authentication); others are 110113. */
+const AUTHENTICATION = new Set(['token', 'authorize', 'login', 'login-failed', 'logout', 'mfa', 'mfa-enrol', 'consent', 'token-refresh', 'refresh-reuse']);
 
 /**
  * Renders a stored audit entry as a FHIR R4 AuditEvent shaped after the IHE Basic Audit Log
@@ -46,14 +48,14 @@ export function toAuditEvent(row: AuditRow, serverName: string): AuditEvent {
     id: String(row.seq),
     type: !security
       ? { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'Restful Operation' }
-      : b.subtype === 'token'
+      : AUTHENTICATION.has(b.subtype)
         ? { system: DCM, code: '110114', display: 'User Authentication' }
         : { system: DCM, code: '110113', display: 'Security Alert' },
     subtype: [security ? { system: 'urn:vigil:security-event', code: b.subtype } : { system: 'http://hl7.org/fhir/restful-interaction', code: b.subtype }],
     action: b.action,
     recorded: b.recorded,
     outcome: b.outcome,
-    ...(b.reason === undefined ? {} : { outcomeDesc: b.reason }),
+    ...(b.reason === undefined ? (b.decision === undefined ? {} : { outcomeDesc: `policy: ${b.decision}` }) : { outcomeDesc: b.reason }),
     agent: agents,
     source: { observer: { display: serverName }, type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }] },
     ...(entities.length === 0 ? {} : { entity: entities }),

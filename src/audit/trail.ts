@@ -36,6 +36,8 @@ export interface AuditDraft {
   status?: number;
   /** Why access was refused, when it was (an error code). */
   reason?: string;
+  /** The access policy's reason for what it allowed or hid (e.g. `care-relationship`, `break-glass`). */
+  decision?: string;
   /** Set once the entry is stored (for writes, inside the write's own transaction). */
   recorded?: boolean;
 }
@@ -59,6 +61,7 @@ export interface AuditBody {
   readonly requestId?: string;
   readonly status?: number;
   readonly reason?: string;
+  readonly decision?: string;
 }
 
 /** Maps an HTTP status to an AuditEvent outcome. */
@@ -100,6 +103,7 @@ export class AuditTrail {
       ...(draft.requestId === undefined ? {} : { requestId: draft.requestId }),
       ...(draft.status === undefined ? {} : { status: draft.status }),
       ...(draft.reason === undefined ? {} : { reason: draft.reason }),
+      ...(draft.decision === undefined ? {} : { decision: draft.decision }),
     };
     const text = JSON.stringify(body);
     return {
@@ -108,7 +112,8 @@ export class AuditTrail {
       action: body.action,
       subtype: body.subtype,
       outcome: body.outcome,
-      agent: body.client ?? null,
+      // The agent searched by is the person when there is one, else the application.
+      agent: body.user ?? body.client ?? null,
       patients: ` ${body.patients.join(' ')} `,
       body: text,
       leaf: leafHash(auditLeafData(this.#tenant, text)),

@@ -22,3 +22,22 @@ export function patientsOf(resource: Resource, fhirBaseUrl: string): string[] {
   }
   return [...out];
 }
+
+const compartmentTypes = new Map<string, boolean>();
+
+/**
+ * Whether resources of a type belong to patients (the Patient itself, or a type with a
+ * `patient`/`subject`-like reference that may point at a Patient). Other types (Practitioner,
+ * Organization, Medication...) are shared reference data.
+ */
+export function isPatientCompartmentType(type: string): boolean {
+  let known = compartmentTypes.get(type);
+  if (known === undefined) {
+    known = type === 'Patient' || PATIENT_PARAMS.some((code) => {
+      const param = searchParam(type, code);
+      return param?.type === 'reference' && (param.targets.length === 0 || param.targets.includes('Patient'));
+    });
+    compartmentTypes.set(type, known);
+  }
+  return known;
+}

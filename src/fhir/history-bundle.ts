@@ -5,7 +5,8 @@ export interface HistoryBundleOptions {
   readonly fhirBaseUrl: string;
   readonly selfUrl: string;
   readonly nextUrl?: string;
-  readonly total: number;
+  /** Left out when the caller may not see everything counted. */
+  readonly total?: number;
   readonly entries: readonly HistoryEntry[];
 }
 
@@ -24,5 +25,5 @@ export function historyBundle(o: HistoryBundleOptions): Bundle {
       response,
     };
   });
-  return { resourceType: 'Bundle', type: 'history', total: o.total, link, entry };
+  return { resourceType: 'Bundle', type: 'history', ...(o.total === undefined ? {} : { total: o.total }), link, entry };
 }

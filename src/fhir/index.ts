@@ -1,5 +1,5 @@
 export { Repository } from './repository.js';
-export type { ResourceVersion, HistoryEntry, WriteResult, RepositoryOptions } from './repository.js';
+export type { ResourceVersion, HistoryEntry, WriteResult, RepositoryOptions, WriteGuard } from './repository.js';
 export { loadDefinitions, isKnownResourceType } from './definitions.js';
 export { validate } from './validate.js';
 export { isValidId, parseVersionId, newId } from './ids.js';
@@ -9,4 +9,4 @@ export { historyBundle } from './history-bundle.js';
 export { CursorSigner } from './cursor.js';
 export * from './search/index.js';
 export * from './bundle/index.js';
-export { patientsOf } from './compartment.js';
+export { patientsOf, isPatientCompartmentType } from './compartment.js';

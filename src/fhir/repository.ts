@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { VigilError } from '../errors.js';
 import { keyVersionOf, resourceContext, type Keyring } from '../crypto/index.js';
-import type { HistoryQuery, IndexRows, NewVersionRow, Store, StoreTx, VersionRow } from '../store/index.js';
+import type { HistoryQuery, IndexRows, NewVersionRow, SearchClause, Store, StoreTx, VersionRow } from '../store/index.js';
 import { indexDigest, leafHash, sha256, versionLeafData } from '../audit/leaf.js';
 import { AuditTrail, type AuditDraft } from '../audit/trail.js';
 import { patientsOf } from './compartment.js';
@@ -9,8 +9,8 @@ import { isKnownResourceType } from './definitions.js';
 import { isValidId, newId } from './ids.js';
 import { validate } from './validate.js';
 import { BlindIndex } from './search/blind-index.js';
-import { IndexBuilder } from './search/index-rows.js';
-import { SearchEngine, type SearchPage } from './search/engine.js';
+import { COMPARTMENT_PARAM, IndexBuilder } from './search/index-rows.js';
+import { SearchEngine, type AccessFilter, type SearchPage } from './search/engine.js';
 import type { SearchRequest } from './search/parse.js';
 
 /** One stored version, decrypted. `json` is the exact stored text, ready to send. */
@@ -56,12 +56,20 @@ export interface WriteOptions {
   readonly ifMatch?: number;
   /** False when the caller may update but not create: a write that would create is ERR_SCOPE. */
   readonly allowCreate?: boolean;
+  /** The access check of a write, given inside its transaction the new content and what it replaces. */
+  readonly guard?: WriteGuard;
 }
+
+/**
+ * Checks a write inside its transaction: `next` is the new content (undefined for a deletion),
+ * `existing` the current version it replaces (undefined when there is none). Throws to refuse.
+ */
+export type WriteGuard = (next: Resource | undefined, existing: Resource | undefined) => Promise<void>;
 
 /** Writes inside one store transaction (see Repository#unit). */
 export interface WriteUnit {
   write(prepared: PreparedWrite, opts?: WriteOptions & { mustNotExist?: boolean }): Promise<WriteResult>;
-  delete(type: string, id: string, ifMatch?: number): Promise<boolean>;
+  delete(type: string, id: string, ifMatch?: number, guard?: WriteGuard): Promise<boolean>;
   exists(type: string, id: string): Promise<boolean>;
 }
 
@@ -117,6 +125,7 @@ export class Repository {
   readonly #indexer: IndexBuilder;
   readonly #engine: SearchEngine;
   readonly #base: string;
+  readonly #blind: BlindIndex;
   /** Every write is audited in its own transaction; this is the trail it goes to. */
   readonly trail: AuditTrail;
 
@@ -129,6 +138,7 @@ export class Repository {
     this.#base = options.fhirBaseUrl;
     this.trail = new AuditTrail(options.store, options.tenant, this.#now);
     const blind = new BlindIndex(options.keyring.derive(`search-index:${options.tenant}`));
+    this.#blind = blind;
     this.#indexer = new IndexBuilder(blind, options.fhirBaseUrl);
     this.#engine = new SearchEngine({
       store: options.store,
@@ -141,8 +151,19 @@ export class Repository {
   }
 
   /** Runs a parsed search; `cursor` is the verified payload of a paging cursor. */
-  search(request: SearchRequest, cursor?: Record<string, unknown>): Promise<SearchPage> {
-    return this.#engine.search(request, cursor);
+  search(request: SearchRequest, cursor?: Record<string, unknown>, filter?: AccessFilter): Promise<SearchPage> {
+    return this.#engine.search(request, cursor, filter);
+  }
+
+  /** A clause matching resources that belong to one of the given patients (ids). */
+  compartmentClause(type: string, patients: Iterable<string>, negate = false): SearchClause {
+    const hashes = [...patients].map((p) => this.#blind.hash(type, COMPARTMENT_PARAM, 'r', `Patient/${p}`));
+    return hashes.length === 0 && !negate ? { kind: 'none' } : { kind: 'hash', param: COMPARTMENT_PARAM, hashes, negate };
+  }
+
+  /** A clause matching resources that carry none of the given security label codes. */
+  withoutLabelsClause(type: string, codes: Iterable<string>): SearchClause {
+    return { kind: 'hash', param: '_security', hashes: [...codes].map((c) => this.#blind.hash(type, '_security', 'c', c)), negate: true };
   }
 
   get engine(): SearchEngine {
@@ -170,10 +191,10 @@ export class Repository {
   }
 
   /** Creates a resource with a server-assigned id; any id in the body is ignored, as the spec says. */
-  async create(type: string, body: unknown, audit?: AuditDraft): Promise<WriteResult> {
+  async create(type: string, body: unknown, audit?: AuditDraft, guard?: WriteGuard): Promise<WriteResult> {
     assertType(type);
     const prepared = this.prepare(type, this.#newId(), { ...asResource(body, type), id: undefined });
-    return this.#store.tx(async (tx) => this.#audited(tx, audit, await this.#writeIn(tx, prepared, { mustNotExist: true }, audit)));
+    return this.#store.tx(async (tx) => this.#audited(tx, audit, await this.#writeIn(tx, prepared, { mustNotExist: true, ...(guard === undefined ? {} : { guard }) }, audit)));
   }
 
   /**
@@ -189,10 +210,10 @@ export class Repository {
   }
 
   /** Deletes a resource by writing a tombstone version. Returns false when it was already deleted. */
-  async delete(type: string, id: string, ifMatch?: number, audit?: AuditDraft): Promise<boolean> {
+  async delete(type: string, id: string, ifMatch?: number, audit?: AuditDraft, guard?: WriteGuard): Promise<boolean> {
     assertType(type);
     assertId(id);
-    return this.#store.tx(async (tx) => this.#audited(tx, audit, await this.#deleteIn(tx, type, id, ifMatch, audit)));
+    return this.#store.tx(async (tx) => this.#audited(tx, audit, await this.#deleteIn(tx, type, id, ifMatch, audit, guard)));
   }
 
   /** Appends the write's audit entry inside its transaction, so neither exists without the other. */
@@ -212,7 +233,7 @@ export class Repository {
     return this.#store.tx(async (tx) => {
       const result = await fn({
         write: (prepared, opts) => this.#writeIn(tx, prepared, opts ?? {}, audit),
-        delete: (type, id, ifMatch) => this.#deleteIn(tx, type, id, ifMatch, audit),
+        delete: (type, id, ifMatch, guard) => this.#deleteIn(tx, type, id, ifMatch, audit, guard),
         exists: async (type, id) => {
           const current = await tx.current(this.#tenant, type, id);
           return current !== undefined && !current.deleted;
@@ -222,10 +243,11 @@ export class Repository {
     });
   }
 
-  async #deleteIn(tx: StoreTx, type: string, id: string, ifMatch?: number, audit?: AuditDraft): Promise<boolean> {
+  async #deleteIn(tx: StoreTx, type: string, id: string, ifMatch?: number, audit?: AuditDraft, guard?: WriteGuard): Promise<boolean> {
     if (type === 'AuditEvent') throw new VigilError('ERR_READ_ONLY');
     const current = await tx.current(this.#tenant, type, id);
     if (current === undefined) throw new VigilError('ERR_NOT_FOUND');
+    if (guard !== undefined) await guard(undefined, current.deleted ? undefined : await this.#currentIn(tx, type, id));
     if (ifMatch !== undefined && current.versionId !== ifMatch) throw new VigilError('ERR_VERSION_CONFLICT');
     if (current.deleted) return false;
     if (audit !== undefined) {
@@ -274,6 +296,7 @@ export class Repository {
   async #writeIn(tx: StoreTx, p: PreparedWrite, opts: WriteOptions & { mustNotExist?: boolean }, audit?: AuditDraft): Promise<WriteResult> {
     const { type, id, resource, rows } = p;
     const current = await tx.current(this.#tenant, type, id);
+    if (opts.guard !== undefined) await opts.guard({ ...resource, id } as Resource, current === undefined || current.deleted ? undefined : await this.#currentIn(tx, type, id));
     if (opts.allowCreate === false && (current === undefined || current.deleted)) {
       throw new VigilError('ERR_SCOPE', 'The access token does not grant creating this resource');
     }
@@ -290,6 +313,12 @@ export class Repository {
       audit.patients.push(...patientsOf({ ...resource, id }, this.#base));
     }
     return { version: { type, id, versionId, lastUpdated, json }, created: current === undefined || current.deleted };
+  }
+
+  /** The current version of a resource as the transaction sees it, decrypted. */
+  async #currentIn(tx: StoreTx, type: string, id: string): Promise<Resource | undefined> {
+    const [row] = await tx.readCurrentMany(this.#tenant, type, [id]);
+    return row === undefined ? undefined : (JSON.parse(await this.#decrypt(row)) as Resource);
   }
 
   /** lastUpdated never goes backwards for one resource, even if the clock does. */

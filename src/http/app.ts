@@ -15,6 +15,7 @@ import { registerAuditRoutes } from './audit-routes.js';
 import { registerAccessReportRoutes } from './access-report-routes.js';
 import { registerLogRoutes } from './log-routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import { registerBreakGlassRoutes } from './break-glass-routes.js';
 
 export interface AppOptions {
   readonly logger: Logger;
@@ -90,6 +91,7 @@ export async function buildApp(vigil: Vigil, options: AppOptions): Promise<Fasti
   registerAccessReportRoutes(app, vigil);
   registerLogRoutes(app, vigil);
   registerAdminRoutes(app, vigil);
+  registerBreakGlassRoutes(app, vigil);
   await app.ready();
   return app;
 }

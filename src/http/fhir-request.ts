@@ -2,13 +2,22 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { VigilError } from '../errors.js';
 import type { Permission, Principal, TokenService } from '../auth/index.js';
 import { infoOutcome, type ResourceVersion } from '../fhir/index.js';
+import type { AccessGate } from '../policy/index.js';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** The access decision for this request (set with the principal). */
+    gate?: AccessGate;
   }
+}
+
+/** The request's access gate; the onRequest hook sets it on every authenticated route. */
+export function gateOf(request: FastifyRequest): AccessGate {
+  if (request.gate === undefined) throw new VigilError('ERR_UNAUTHENTICATED');
+  return request.gate;
 }
 
 /** Authenticates the bearer token of a request; every failure is the same 401. */
@@ -23,8 +32,10 @@ export async function authenticate(request: FastifyRequest, tokens: TokenService
 
 /** Default deny: the token's scopes must grant every listed permission on the type. */
 export function requireScope(principal: Principal, type: string, ...perms: Permission[]): void {
+  // Clients act with system/ scopes; signed-in users with user/ scopes (patient/ ones go through the policy).
+  const context = principal.kind === 'client' ? 'system' : 'user';
   for (const p of perms) {
-    if (!principal.scopes.allows('system', type, p)) throw new VigilError('ERR_SCOPE', 'The access token does not grant this interaction');
+    if (!principal.scopes.allows(context, type, p)) throw new VigilError('ERR_SCOPE', 'The access token does not grant this interaction');
   }
 }
 

@@ -2,10 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VERSION } from '../version.js';
 import type { Resource } from '@medplum/fhirtypes';
 import { disclosed } from './audit-hooks.js';
-import { VigilError } from '../errors.js';
+import { VigilError, isVigilError } from '../errors.js';
 import type { Vigil } from '../runtime/index.js';
-import { capabilityStatement, historyBundle, isKnownResourceType, isValidId, parseVersionId, processBundle } from '../fhir/index.js';
-import { FHIR_JSON, authenticate, checkFormat, ifMatchVersion, requireScope, returnPreference, sendWritten, versionHeaders } from './fhir-request.js';
+import { capabilityStatement, historyBundle, isKnownResourceType, isValidId, parseVersionId, processBundle, type HistoryEntry, type ResourceVersion } from '../fhir/index.js';
+import { FHIR_JSON, authenticate, checkFormat, gateOf, ifMatchVersion, returnPreference, sendWritten, versionHeaders } from './fhir-request.js';
 
 interface TypeParams {
   type: string;
@@ -62,9 +62,26 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
     const who = await authenticate(request, vigil.tokens);
     if (request.audit !== undefined) {
       request.audit.client = who.clientId;
+      if (who.userId !== undefined) request.audit.user = who.userId;
       if (who.roles.length > 0) request.audit.roles = [...who.roles];
     }
+    request.gate = await vigil.policy.gate(who, request.audit);
   });
+
+  /** Reads a version the caller may see; anything else (hidden, or deleted and hidden) is not found. */
+  const visibleVersion = async (request: FastifyRequest, load: () => Promise<ResourceVersion>): Promise<ResourceVersion> => {
+    const g = gateOf(request);
+    let version: ResourceVersion;
+    try {
+      version = await load();
+    } catch (err) {
+      // A deleted record's existence is itself disclosed only to callers who reach every patient.
+      if (isVigilError(err) && err.code === 'ERR_GONE' && g.isUser && (await g.patients(knownType((request.params as TypeParams).type), 'r')) !== 'all') throw new VigilError('ERR_NOT_FOUND');
+      throw err;
+    }
+    if (!(await g.canRead(JSON.parse(version.json) as Resource))) throw new VigilError('ERR_NOT_FOUND');
+    return version;
+  };
 
   app.get('/fhir/metadata', async (request, reply) => {
     checkFormat(request);
@@ -74,16 +91,19 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
   app.post<{ Params: TypeParams }>('/fhir/:type', async (request, reply) => {
     checkFormat(request);
     const type = knownType(request.params.type);
-    requireScope(principal(request), type, 'c');
-    const { version } = await repository.create(type, request.body, request.audit);
+    const g = gateOf(request);
+    g.require(type, 'c');
+    const { version } = await repository.create(type, request.body, request.audit, g.writeGuard());
+    vigil.policy.changed(type);
     return sendWritten(request, reply, 201, version, `${base}/${type}/${version.id}/_history/${version.versionId}`);
   });
 
   app.get<{ Params: InstanceParams }>('/fhir/:type/:id', async (request, reply) => {
     checkFormat(request);
     const type = knownType(request.params.type);
-    requireScope(principal(request), type, 'r');
-    const version = await repository.read(type, validId(request.params.id));
+    gateOf(request).require(type, 'r');
+    const id = validId(request.params.id);
+    const version = await visibleVersion(request, () => repository.read(type, id));
     disclosed(request, [JSON.parse(version.json) as Resource], base);
     return versionHeaders(reply, version).header('content-type', FHIR_JSON).send(version.json);
   });
@@ -91,10 +111,11 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
   app.get<{ Params: VersionParams }>('/fhir/:type/:id/_history/:vid', async (request, reply) => {
     checkFormat(request);
     const type = knownType(request.params.type);
-    requireScope(principal(request), type, 'r');
+    gateOf(request).require(type, 'r');
     const vid = parseVersionId(request.params.vid);
     if (vid === undefined) throw new VigilError('ERR_NOT_FOUND');
-    const version = await repository.vread(type, validId(request.params.id), vid);
+    const id = validId(request.params.id);
+    const version = await visibleVersion(request, () => repository.vread(type, id, vid));
     disclosed(request, [JSON.parse(version.json) as Resource], base, () => String(vid));
     return versionHeaders(reply, version).header('content-type', FHIR_JSON).send(version.json);
   });
@@ -102,8 +123,8 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
   app.put<{ Params: InstanceParams }>('/fhir/:type/:id', async (request, reply) => {
     checkFormat(request);
     const type = knownType(request.params.type);
-    const who = principal(request);
-    requireScope(who, type, 'u');
+    const g = gateOf(request);
+    g.require(type, 'u');
     const id = request.params.id;
     if (!isValidId(id)) throw new VigilError('ERR_BAD_REQUEST', 'The id does not match the FHIR id grammar');
     const ifMatch = ifMatchVersion(request);
@@ -111,17 +132,20 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
       type,
       id,
       request.body,
-      { ...(ifMatch === undefined ? {} : { ifMatch }), allowCreate: who.scopes.allows('system', type, 'c') },
+      { ...(ifMatch === undefined ? {} : { ifMatch }), allowCreate: g.allows(type, 'c'), guard: g.writeGuard() },
       request.audit,
     );
+    vigil.policy.changed(type);
     return sendWritten(request, reply, created ? 201 : 200, version, `${base}/${type}/${id}/_history/${version.versionId}`);
   });
 
   app.delete<{ Params: InstanceParams }>('/fhir/:type/:id', async (request, reply) => {
     checkFormat(request);
     const type = knownType(request.params.type);
-    requireScope(principal(request), type, 'd');
-    await repository.delete(type, validId(request.params.id), ifMatchVersion(request), request.audit);
+    const g = gateOf(request);
+    g.require(type, 'd');
+    await repository.delete(type, validId(request.params.id), ifMatchVersion(request), request.audit, g.writeGuard());
+    vigil.policy.changed(type);
     return reply.code(204).send();
   });
 
@@ -156,37 +180,47 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
       count,
     });
     if (id !== undefined && page.total === 0 && since === undefined) throw new VigilError('ERR_NOT_FOUND');
+    // Only what the caller may see; a deletion shows only to callers who reach every patient.
+    const g = gateOf(request);
+    const entries: HistoryEntry[] = [];
+    for (const e of page.entries) {
+      const ok = e.json === undefined ? !g.isUser || (await g.patients(e.type, 'r')) === 'all' : await g.canRead(JSON.parse(e.json) as Resource);
+      if (ok) entries.push(e);
+    }
+    if (id !== undefined && entries.length === 0 && page.entries.length > 0) throw new VigilError('ERR_NOT_FOUND');
+    // A total that counted hidden versions would disclose them: users never get one, clients only when nothing was hidden.
+    const total = g.isUser || entries.length < page.entries.length ? undefined : page.total;
     const prefix = path === '' ? base : `${base}/${path}`;
     const nextUrl =
       page.nextBeforeSeq === undefined
         ? undefined
         : `${prefix}/_history?_cursor=${cursors.sign({ k: 'history', p: path, b: page.nextBeforeSeq, c: count, ...(since === undefined ? {} : { s: since }) })}`;
-    disclosed(request, page.entries.flatMap((e) => (e.json === undefined ? [] : [JSON.parse(e.json) as Resource])), base, (r) => r.meta?.versionId);
+    disclosed(request, entries.flatMap((e) => (e.json === undefined ? [] : [JSON.parse(e.json) as Resource])), base, (r) => r.meta?.versionId);
     const bundle = historyBundle({
       fhirBaseUrl: base,
       selfUrl: `${vigil.config.publicUrl}${request.url}`,
       ...(nextUrl === undefined ? {} : { nextUrl }),
-      total: page.total,
-      entries: page.entries,
+      ...(total === undefined ? {} : { total }),
+      entries,
     });
     return reply.header('content-type', FHIR_JSON).send(JSON.stringify(bundle));
   };
 
   app.get<{ Params: InstanceParams }>('/fhir/:type/:id/_history', async (request, reply) => {
     const type = knownType(request.params.type);
-    requireScope(principal(request), type, 'r');
+    gateOf(request).require(type, 'r');
     return history(request, reply, type, validId(request.params.id));
   });
 
   app.get<{ Params: TypeParams }>('/fhir/:type/_history', async (request, reply) => {
     const type = knownType(request.params.type);
-    requireScope(principal(request), type, 'r', 's');
+    gateOf(request).require(type, 'r', 's');
     return history(request, reply, type);
   });
 
   app.get('/fhir/_history', async (request, reply) => {
     // System history discloses every type, so only an all-types scope may read it.
-    requireScope(principal(request), '*', 'r', 's');
+    gateOf(request).require('*', 'r', 's');
     return history(request, reply);
   });
 
@@ -195,12 +229,14 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
   };
   app.post('/fhir', async (request, reply) => {
     checkFormat(request);
-    const who = principal(request);
+    const g = gateOf(request);
     const read: Resource[] = [];
     const bundle = await processBundle(repository, request.body, {
       fhirBaseUrl: base,
-      authorize: (type, perm) => requireScope(who, type, perm),
-      mayCreate: (type) => who.scopes.allows('system', type, 'c'),
+      authorize: (type, perm) => g.require(type, perm),
+      mayCreate: (type) => g.allows(type, 'c'),
+      access: g,
+      changed: (type) => vigil.policy.changed(type),
       minimal: returnPreference(request) === 'minimal',
       ...(request.audit === undefined ? {} : { audit: request.audit }),
       onRead: (resources) => read.push(...resources),
@@ -221,10 +257,4 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
     return reply.header('content-type', FHIR_JSON).send(JSON.stringify(bundle));
   });
   app.patch('/fhir/:type/:id', notYet);
-}
-
-function principal(request: FastifyRequest): NonNullable<FastifyRequest['principal']> {
-  // The onRequest hook has authenticated every route that reaches a handler.
-  if (request.principal === undefined) throw new VigilError('ERR_UNAUTHENTICATED');
-  return request.principal;
 }

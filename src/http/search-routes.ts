@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VigilError } from '../errors.js';
 import type { Vigil } from '../runtime/index.js';
-import type { Principal } from '../auth/index.js';
 import { clauseTypes, isKnownResourceType, parseSearch, queryKey, searchBundle, infoOutcome, type SearchRequest } from '../fhir/index.js';
-import { FHIR_JSON, checkFormat, requireScope } from './fhir-request.js';
+import { FHIR_JSON, checkFormat, gateOf } from './fhir-request.js';
 import { FormBody } from './json-body.js';
 import { disclosed } from './audit-hooks.js';
 
@@ -33,10 +32,10 @@ export function registerSearchRoutes(app: FastifyInstance, vigil: Vigil): void {
     checkFormat(request);
     const type = request.params.type;
     if (!isKnownResourceType(type)) throw new VigilError('ERR_UNKNOWN_TYPE', 'The resource type is not known');
-    const principal = request.principal as Principal;
-    requireScope(principal, type, 's');
+    const g = gateOf(request);
+    g.require(type, 's');
     const parsed: SearchRequest = parseSearch(type, pairs(request), lenient(request));
-    for (const clause of parsed.clauses) for (const t of clauseTypes(clause)) requireScope(principal, t, 's');
+    for (const clause of parsed.clauses) for (const t of clauseTypes(clause)) g.require(t, 's');
     const key = queryKey(parsed);
     let cursor: Record<string, unknown> | undefined;
     if (parsed.cursor !== undefined) {
@@ -44,9 +43,10 @@ export function registerSearchRoutes(app: FastifyInstance, vigil: Vigil): void {
       // A cursor pages only through the query that made it.
       if (cursor['k'] !== 'search' || cursor['q'] !== key) throw new VigilError('ERR_BAD_REQUEST', 'The paging cursor is not valid');
     }
-    const page = await vigil.repository.search(parsed, cursor);
+    // The policy filters inside the search: matches, chains, includes and totals see only what the caller may.
+    const page = await vigil.repository.search(parsed, cursor, g);
     // Included resources of types the token may not read are left out, not refused.
-    const visible = { ...page, includes: page.includes.filter((f) => principal.scopes.allows('system', f.type, 'r')) };
+    const visible = { ...page, includes: page.includes.filter((f) => g.allows(f.type, 'r')) };
     disclosed(request, [...visible.matches, ...visible.includes].map((f) => f.resource), base);
     if (request.audit !== undefined) request.audit.queryParams = parsed.canonical.map(([name]) => name);
     const query = new URLSearchParams(parsed.canonical).toString();

@@ -9,6 +9,7 @@ import { CursorSigner, Repository, loadDefinitions } from '../fhir/index.js';
 import { ClientRegistry, SealedRecords, SigningKeys, TokenService, ensureBootstrapAdmin } from '../auth/index.js';
 import { openOAuthState, revocationCheck, type OAuthState, type SessionStore } from '../auth/index.js';
 import { UserDirectory } from '../auth/users.js';
+import { AccessPolicy } from '../policy/index.js';
 import { TransparencyLog, logKeys, logOrigin } from '../audit/log.js';
 
 /** Everything a running Vigil (server or CLI command) works with, opened on one data directory. */
@@ -17,6 +18,8 @@ export interface Vigil {
   readonly store: Store;
   readonly keyring: Keyring;
   readonly repository: Repository;
+  /** The access decision: roles, scopes, care relationships, Consent, labels, break-the-glass. */
+  readonly policy: AccessPolicy;
   readonly signingKeys: SigningKeys;
   readonly clients: ClientRegistry;
   readonly tokens: TokenService;
@@ -91,16 +94,27 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
     const bootstrapFile = create ? await ensureBootstrapAdmin(store, clients, config.dataDir, tokenUrl) : undefined;
     const records = new SealedRecords(store, keyring, config.tenant, now);
     const oauth = openOAuthState({ records, sessionIdleSeconds: config.sessionIdleSeconds, sessionMaxSeconds: config.sessionMaxSeconds, tokenUrl, now });
+    const repository = new Repository({ store, keyring, tenant: config.tenant, fhirBaseUrl: config.fhirBaseUrl, now });
+    const users = new UserDirectory(records, { now });
     const vigil: Vigil = {
       config,
       store,
       keyring,
-      repository: new Repository({ store, keyring, tenant: config.tenant, fhirBaseUrl: config.fhirBaseUrl, now }),
+      repository,
+      policy: new AccessPolicy({
+        repository,
+        records,
+        users,
+        fhirBaseUrl: config.fhirBaseUrl,
+        breakGlassSeconds: config.breakGlassSeconds,
+        sameOrganizationAccess: config.sameOrganizationAccess,
+        now,
+      }),
       signingKeys,
       clients,
       tokens,
       records,
-      users: new UserDirectory(records, { now }),
+      users,
       sessions: oauth.sessions,
       oauth,
       cursors: new CursorSigner(keyring.derive(`cursor:${config.tenant}`)),

@@ -18,9 +18,30 @@ export interface TestVigil {
   readonly logs: string[];
   /** A token with the given scopes (default `system/*.cruds`) and roles, issued by this server's token service. */
   token(scope?: string, roles?: string[]): Promise<string>;
+  /**
+   * A signed-in user, made directly (no browser): the user record, a session and an access token
+   * with the given `user/` or `patient/` scopes (default `user/*.cruds`).
+   */
+  user(o: TestUserOptions): Promise<TestUser>;
   /** A FHIR request with a token and JSON body. */
   fhir(method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH', url: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
+}
+
+export interface TestUserOptions {
+  readonly roles: string[];
+  readonly fhirUser?: string;
+  readonly organizations?: string[];
+  readonly clearances?: string[];
+  readonly scope?: string;
+  /** The launch context patient id. */
+  readonly patient?: string;
+}
+
+export interface TestUser {
+  readonly token: string;
+  readonly userId: string;
+  readonly sessionId: string;
 }
 
 export interface TestVigilOptions {
@@ -42,6 +63,7 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
   const app = await buildApp(vigil, { logger: createLogger(config, sink) });
   let defaultToken: string | undefined;
   const token = async (scope = 'system/*.cruds', roles: string[] = []): Promise<string> => (await vigil.tokens.issue('test-client', ScopeSet.parse(scope), roles)).access_token;
+  let users = 0;
   return {
     dir,
     config,
@@ -49,6 +71,25 @@ export async function startTestVigil(options: TestVigilOptions = {}): Promise<Te
     app,
     logs,
     token,
+    async user(o) {
+      users += 1;
+      const added = await vigil.users.add({
+        username: `user${users}-${o.roles.join('-')}`,
+        roles: o.roles,
+        ...(o.fhirUser === undefined ? {} : { fhirUser: o.fhirUser }),
+        ...(o.organizations === undefined ? {} : { organizations: o.organizations }),
+        ...(o.clearances === undefined ? {} : { clearances: o.clearances }),
+        password: `correct horse battery staple ${users}`,
+      });
+      const sessionId = (await vigil.sessions.start(added.id, 'test-client')).session.handle;
+      const issued = await vigil.tokens.issue('test-client', ScopeSet.parse(o.scope ?? 'user/*.cruds'), added.roles, {
+        userId: added.id,
+        sessionId,
+        ...(o.fhirUser === undefined ? {} : { fhirUser: o.fhirUser }),
+        ...(o.patient === undefined ? {} : { patient: o.patient }),
+      });
+      return { token: issued.access_token, userId: added.id, sessionId };
+    },
     async fhir(method, url, opts = {}) {
       defaultToken ??= await token();
       const headers: Record<string, string> = { authorization: `Bearer ${opts.token ?? defaultToken}`, ...opts.headers };

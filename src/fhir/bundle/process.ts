@@ -1,7 +1,8 @@
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
 import { ERROR_STATUS, VigilError } from '../../errors.js';
 import type { Permission } from '../../auth/index.js';
-import type { PreparedWrite, Repository, WriteResult } from '../repository.js';
+import type { PreparedWrite, Repository, WriteGuard, WriteResult } from '../repository.js';
+import type { AccessFilter } from '../search/engine.js';
 import { errorOutcome } from '../outcome.js';
 import { clauseTypes, parseSearch } from '../search/parse.js';
 import { searchBundle } from '../search/bundle.js';
@@ -20,6 +21,19 @@ export interface BundleOptions {
   readonly audit?: AuditDraft;
   /** Told of every resource a GET entry disclosed (they are audited after the writes commit). */
   readonly onRead?: (resources: Resource[]) => void;
+  /** The access policy of the request: what entries may see and write. */
+  readonly access?: BundleAccess;
+  /** Told of every type written, after the writes committed. */
+  readonly changed?: (type: string) => void;
+}
+
+/**
+ * The access decision a Bundle is processed under: conditions, conditional references and GET
+ * entries see only what the caller may see, and every write passes the guard in its transaction.
+ */
+export interface BundleAccess extends AccessFilter {
+  canRead(resource: Resource): Promise<boolean>;
+  writeGuard(): WriteGuard;
 }
 
 type Json = Record<string, unknown>;
@@ -78,8 +92,9 @@ export async function processBundle(repository: Repository, body: unknown, o: Bu
   return transaction(repository, entries as EntryRequest[], o);
 }
 
-async function matches(repository: Repository, type: string, query: string): Promise<string[]> {
-  return (await repository.engine.matchCondition(type, query)).map((f) => f.id);
+async function matches(repository: Repository, type: string, query: string, access: AccessFilter | undefined): Promise<string[]> {
+  // A condition matches only what the caller may see, so it cannot probe hidden records.
+  return (await repository.engine.matchCondition(type, query, access)).map((f) => f.id);
 }
 
 async function transaction(repository: Repository, entries: EntryRequest[], o: BundleOptions): Promise<Bundle> {
@@ -105,7 +120,7 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
     try {
       if (e.method === 'POST') {
         if (e.ifNoneExist !== undefined) {
-          const found = await matches(repository, e.type, e.ifNoneExist);
+          const found = await matches(repository, e.type, e.ifNoneExist, o.access);
           if (found.length > 1) throw new VigilError('ERR_VERSION_CONFLICT', 'The If-None-Exist condition matches more than one resource');
           if (found.length === 1) {
             ids.set(e.index, { existing: found[0] ?? '' });
@@ -119,7 +134,7 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
       } else if (e.method === 'PUT') {
         let id = e.id;
         if (id === undefined) {
-          const found = await matches(repository, e.type, e.query ?? '');
+          const found = await matches(repository, e.type, e.query ?? '', o.access);
           if (found.length > 1) throw new VigilError('ERR_VERSION_CONFLICT', 'The conditional update matches more than one resource');
           id = found[0] ?? (typeof e.resource?.id === 'string' ? e.resource.id : repository.newId());
         }
@@ -151,7 +166,7 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
       const type = ref.slice(0, q);
       // Resolving a conditional reference is a search of that type: it needs the search scope.
       o.authorize(type, 's');
-      const found = await matches(repository, type, ref.slice(q + 1));
+      const found = await matches(repository, type, ref.slice(q + 1), o.access);
       if (found.length !== 1) throw new VigilError('ERR_VERSION_CONFLICT', `A conditional reference matches ${found.length === 0 ? 'no' : 'more than one'} resource`);
       const resolved = `${type}/${found[0] ?? ''}`;
       conditional.set(ref, resolved);
@@ -166,7 +181,7 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
         continue;
       }
       if (e.method === 'DELETE') {
-        const targets = e.id !== undefined ? [e.id] : await matches(repository, e.type, e.query ?? '');
+        const targets = e.id !== undefined ? [e.id] : await matches(repository, e.type, e.query ?? '', o.access);
         if (e.id === undefined && targets.length > 1) throw new VigilError('ERR_VERSION_CONFLICT', 'The conditional delete matches more than one resource');
         plan.push({ kind: 'delete', entry: e, targets });
         continue;
@@ -194,7 +209,7 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
       try {
         if (p.kind === 'delete') {
           for (const id of p.targets) {
-            if (await unit.exists(p.entry.type, id)) await unit.delete(p.entry.type, id, p.entry.ifMatch);
+            if (await unit.exists(p.entry.type, id)) await unit.delete(p.entry.type, id, p.entry.ifMatch, o.access?.writeGuard());
             else if (p.entry.id !== undefined) throw new VigilError('ERR_NOT_FOUND');
           }
           results.set(p.entry.index, { response: { status: status(204) } });
@@ -203,6 +218,7 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
             mustNotExist: p.mustNotExist,
             ...(p.entry.ifMatch === undefined ? {} : { ifMatch: p.entry.ifMatch }),
             ...(p.entry.method === 'PUT' ? { allowCreate: o.mayCreate(p.entry.type) } : {}),
+            ...(o.access === undefined ? {} : { guard: o.access.writeGuard() }),
           });
           results.set(p.entry.index, written(r, base, minimal));
         } else if (p.kind === 'existing') {
@@ -213,6 +229,7 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
       }
     }
   }, plan.some((p) => p.kind !== 'read') ? o.audit : undefined);
+  for (const p of plan) if (p.kind === 'write' || p.kind === 'delete') o.changed?.(p.entry.type);
   // 5. Reads run after the writes committed, and see them.
   for (const p of plan) {
     if (p.kind !== 'read') continue;
@@ -243,11 +260,12 @@ async function readEntry(repository: Repository, e: EntryRequest, base: string, 
     // The same rules as a search on its own: every chained type needs the scope, and included
     // resources of types the caller may not read are left out.
     for (const clause of request.clauses) for (const t of clauseTypes(clause)) o.authorize(t, 's');
-    const found = await repository.search(request);
+    const found = await repository.search(request, undefined, o.access);
     const page = { ...found, includes: found.includes.filter((f) => mayRead(o, f.type)) };
     return { resource: searchBundle(request, page, { fhirBaseUrl: base, selfUrl: `${base}/${e.type}?${e.query ?? ''}` }), response: { status: status(200) } };
   }
   const v = e.versionId === undefined ? await repository.read(e.type, e.id) : await repository.vread(e.type, e.id, e.versionId);
+  if (o.access !== undefined && !(await o.access.canRead(JSON.parse(v.json) as Resource))) throw new VigilError('ERR_NOT_FOUND');
   return {
     fullUrl: `${base}/${v.type}/${v.id}`,
     resource: JSON.parse(v.json) as Resource,

@@ -35,6 +35,19 @@ export interface SearchEngineOptions {
   readonly now?: () => Date;
 }
 
+/**
+ * What a caller may see, applied inside the search (matches, chains, `_has`, includes, totals) so
+ * nothing hidden shapes an answer. Built by the access policy for each request.
+ */
+export interface AccessFilter {
+  /** An extra clause for resources of `type`: `none` when no resource of it is visible, undefined for no limit. */
+  clauseFor(type: string): Promise<SearchClause | undefined>;
+  /** Whether one decrypted resource is visible (labels, Consent, relationships). */
+  visible(found: Found): Promise<boolean>;
+  /** True when `clauseFor` alone decides what is visible of a searched type, so SQL may count. */
+  readonly exact?: boolean;
+}
+
 /** At most this many candidates are decrypted for one query (sorting, totals, nested searches). */
 export const MAX_SCAN = 10_000;
 const MAX_INCLUDES = 1000;
@@ -52,6 +65,12 @@ export function queryKey(request: SearchRequest): string {
 interface Planned {
   readonly clauses: SearchClause[];
   readonly confirm: Confirm[];
+  readonly filter?: AccessFilter | undefined;
+}
+
+/** True when the index alone decides the matches, so SQL can count them exactly. */
+function exact(planned: Planned): boolean {
+  return planned.confirm.length === 0 && (planned.filter === undefined || planned.filter.exact === true);
 }
 
 /**
@@ -69,53 +88,61 @@ export class SearchEngine {
     return (this.#o.now?.() ?? new Date()).getTime();
   }
 
-  async #plan(type: string, clauses: readonly Clause[]): Promise<Planned> {
+  async #plan(type: string, clauses: readonly Clause[], filter: AccessFilter | undefined): Promise<Planned> {
     const ctx: PlanContext = {
       type,
       blind: this.#o.blind,
       fhirBaseUrl: this.#o.fhirBaseUrl,
       now: this.#now(),
-      resolveIds: async (t, clause) => (await this.#all(t, [clause])).map((f) => f.id),
+      // Chains and _has see only what the caller may see, so they cannot probe hidden resources.
+      resolveIds: async (t, clause) => (await this.#all(t, [clause], filter)).map((f) => f.id),
       resolveReferences: async (t, clause, param) =>
-        (await this.#all(t, [clause])).flatMap((f) => {
+        (await this.#all(t, [clause], filter)).flatMap((f) => {
           const v = paramValues(f.resource, param, this.#o.fhirBaseUrl);
           return v?.type === 'reference' ? v.values : [];
         }),
     };
-    const out: Planned = { clauses: [], confirm: [] };
+    const out = { clauses: [] as SearchClause[], confirm: [] as Confirm[], filter };
     for (const clause of clauses) {
       const p = await planClause(ctx, clause);
       out.clauses.push(...p.clauses);
       if (p.confirm !== undefined) out.confirm.push(p.confirm);
     }
+    const limit = await filter?.clauseFor(type);
+    if (limit !== undefined) out.clauses.push(limit);
     return out;
   }
 
-  async #decrypt(rows: VersionRow[], confirm: readonly Confirm[]): Promise<Found[]> {
+  async #decrypt(rows: VersionRow[], planned: Pick<Planned, 'confirm' | 'filter'>): Promise<Found[]> {
     const out: Found[] = [];
     for (const row of rows) {
       const resource = await this.#o.open(row);
-      if (confirm.every((c) => c(resource))) out.push({ type: row.type, id: row.id, versionId: row.versionId, lastUpdated: row.lastUpdated, resource });
+      if (!planned.confirm.every((c) => c(resource))) continue;
+      const found = { type: row.type, id: row.id, versionId: row.versionId, lastUpdated: row.lastUpdated, resource };
+      if (planned.filter === undefined || (await planned.filter.visible(found))) out.push(found);
     }
     return out;
   }
 
   /** Every match of a nested search (chains, _has, sorting), up to MAX_SCAN. */
-  async #all(type: string, clauses: readonly Clause[]): Promise<Found[]> {
-    const planned = await this.#plan(type, clauses);
+  async #all(type: string, clauses: readonly Clause[], filter: AccessFilter | undefined): Promise<Found[]> {
+    const planned = await this.#plan(type, clauses, filter);
     return this.#allPlanned(type, planned);
   }
 
   async #allPlanned(type: string, planned: Planned): Promise<Found[]> {
     const rows = await this.#o.store.searchCandidates({ tenant: this.#o.tenant, type, clauses: planned.clauses, order: 'id', limit: MAX_SCAN + 1 });
     if (rows.length > MAX_SCAN) throw tooCostly();
-    return this.#decrypt(rows, planned.confirm);
+    return this.#decrypt(rows, planned);
   }
 
-  /** Parses and runs a search of `type`; `cursor` is a verified cursor payload, if paging. */
-  async search(request: SearchRequest, cursor?: Record<string, unknown>): Promise<SearchPage> {
+  /**
+   * Runs a parsed search of `request.type`; `cursor` is a verified cursor payload, if paging, and
+   * `filter` limits everything (matches, chains, includes, totals) to what the caller may see.
+   */
+  async search(request: SearchRequest, cursor?: Record<string, unknown>, filter?: AccessFilter): Promise<SearchPage> {
     const type = request.type;
-    const planned = await this.#plan(type, request.clauses);
+    const planned = await this.#plan(type, request.clauses, filter);
     const count = request.summary === 'count' ? 0 : request.count;
     const sortKeys = request.sort.filter((k) => !(k.code === '_id' && !k.descending && request.sort.length === 1));
     let page: { matches: Found[]; next?: Record<string, unknown>; previous?: Record<string, unknown>; total?: number };
@@ -125,13 +152,14 @@ export class SearchEngine {
       page = await this.#sortedPage(type, planned, count, sortKeys, cursor);
     }
     let total = page.total;
-    const wantTotal = request.summary === 'count' || request.total === 'accurate' || (request.total === undefined && planned.confirm.length === 0) || request.total === 'estimate';
+    // A total counts only what the caller may see: by SQL when the index decides, else by a scan.
+    const wantTotal = request.summary === 'count' || request.total === 'accurate' || (request.total === undefined && exact(planned)) || request.total === 'estimate';
     if (total === undefined && wantTotal) {
-      if (planned.confirm.length === 0) total = await this.#o.store.countCandidates({ tenant: this.#o.tenant, type, clauses: planned.clauses });
+      if (exact(planned)) total = await this.#o.store.countCandidates({ tenant: this.#o.tenant, type, clauses: planned.clauses });
       else if (request.total === 'accurate' || request.summary === 'count') total = (await this.#allPlanned(type, planned)).length;
     }
     if (request.total === 'none') total = undefined;
-    const includes = await this.#includes(request, page.matches);
+    const includes = await this.#includes(request, page.matches, filter);
     return { matches: page.matches, includes, total, ...(page.next === undefined ? {} : { next: page.next }), ...(page.previous === undefined ? {} : { previous: page.previous }) };
   }
 
@@ -144,7 +172,7 @@ export class SearchEngine {
     // A "previous" page is found by scanning against the sort order, then put back in order.
     const backwards = typeof cursor?.['p'] === 'string';
     const scanDesc = descending !== backwards;
-    const batch = planned.confirm.length === 0 ? count + 1 : Math.max(4 * (count + 1), 100);
+    const batch = exact(planned) ? count + 1 : Math.max(4 * (count + 1), 100);
     const found: Found[] = [];
     let from = boundary;
     let scanned = 0;
@@ -157,7 +185,7 @@ export class SearchEngine {
         limit: batch,
         ...(from === undefined ? {} : scanDesc ? { beforeId: from } : { afterId: from }),
       });
-      found.push(...(await this.#decrypt(rows, planned.confirm)));
+      found.push(...(await this.#decrypt(rows, planned)));
       scanned += rows.length;
       if (found.length > count || rows.length < batch) break;
       if (scanned > MAX_SCAN) throw tooCostly();
@@ -225,7 +253,7 @@ export class SearchEngine {
     }
   }
 
-  async #includes(request: SearchRequest, matches: readonly Found[]): Promise<Found[]> {
+  async #includes(request: SearchRequest, matches: readonly Found[], filter: AccessFilter | undefined): Promise<Found[]> {
     if (request.include.length === 0 && request.revinclude.length === 0) return [];
     const seen = new Set(matches.map((m) => `${m.type}/${m.id}`));
     const included: Found[] = [];
@@ -234,11 +262,11 @@ export class SearchEngine {
       const added: Found[] = [];
       for (const spec of request.include) {
         if (depth > 0 && !spec.iterate) continue;
-        added.push(...(await this.#forward(spec, frontier, seen)));
+        added.push(...(await this.#forward(spec, frontier, seen, filter)));
       }
       for (const spec of request.revinclude) {
         if (depth > 0 && !spec.iterate) continue;
-        added.push(...(await this.#reverse(spec, frontier, seen)));
+        added.push(...(await this.#reverse(spec, frontier, seen, filter)));
       }
       included.push(...added);
       if (included.length > MAX_INCLUDES) throw tooCostly();
@@ -248,7 +276,7 @@ export class SearchEngine {
   }
 
   /** _include: the targets of the given reference parameter(s) of the frontier's resources. */
-  async #forward(spec: IncludeSpec, frontier: readonly Found[], seen: Set<string>): Promise<Found[]> {
+  async #forward(spec: IncludeSpec, frontier: readonly Found[], seen: Set<string>, filter: AccessFilter | undefined): Promise<Found[]> {
     const byType = new Map<string, Set<string>>();
     for (const f of frontier) {
       if (f.type !== spec.sourceType) continue;
@@ -266,12 +294,16 @@ export class SearchEngine {
       }
     }
     const out: Found[] = [];
-    for (const [t, ids] of byType) out.push(...unseen(await this.#decrypt(await this.#o.store.readCurrentMany(this.#o.tenant, t, [...ids]), []), seen));
+    for (const [t, ids] of byType) {
+      if ((await filter?.clauseFor(t))?.kind === 'none') continue;
+      out.push(...unseen(await this.#decrypt(await this.#o.store.readCurrentMany(this.#o.tenant, t, [...ids]), { confirm: [], filter }), seen));
+    }
     return out;
   }
 
   /** _revinclude: resources of the source type whose reference parameter points at the frontier. */
-  async #reverse(spec: IncludeSpec, frontier: readonly Found[], seen: Set<string>): Promise<Found[]> {
+  async #reverse(spec: IncludeSpec, frontier: readonly Found[], seen: Set<string>, filter: AccessFilter | undefined): Promise<Found[]> {
+    const limit = await filter?.clauseFor(spec.sourceType);
     const params = spec.param !== undefined ? [spec.param] : [...searchParams(spec.sourceType).values()].filter((p) => p.type === 'reference');
     const out: Found[] = [];
     for (const param of params) {
@@ -281,20 +313,20 @@ export class SearchEngine {
       const rows = await this.#o.store.searchCandidates({
         tenant: this.#o.tenant,
         type: spec.sourceType,
-        clauses: [{ kind: 'hash', param: param.code, hashes }],
+        clauses: [{ kind: 'hash', param: param.code, hashes }, ...(limit === undefined ? [] : [limit])],
         order: 'id',
         limit: MAX_INCLUDES + 1,
       });
       if (rows.length > MAX_INCLUDES) throw tooCostly();
-      out.push(...unseen(await this.#decrypt(rows, []), seen));
+      out.push(...unseen(await this.#decrypt(rows, { confirm: [], filter }), seen));
     }
     return out;
   }
 
   /** Resolves a conditional reference or condition (`Patient?identifier=x|y`) to its matches. */
-  async matchCondition(type: string, query: string): Promise<Found[]> {
+  async matchCondition(type: string, query: string, filter?: AccessFilter): Promise<Found[]> {
     const request = parseSearch(type, [...new URLSearchParams(query)], false);
-    return this.#all(type, request.clauses);
+    return this.#all(type, request.clauses, filter);
   }
 }
 

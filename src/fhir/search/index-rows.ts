@@ -4,6 +4,14 @@ import type { HashIndexRow, RangeIndexRow, IndexRows } from '../../store/index.j
 import { BlindIndex, PREFIX_LENGTHS, TEXT_PREFIXES, normalize, prefix, trigrams, type HashTag } from './blind-index.js';
 import { indexedParams, type SearchParam } from './params.js';
 import { paramValues, type ParamValues } from './values.js';
+import { patientsOf } from '../compartment.js';
+
+/**
+ * The internal parameter naming the patients a resource belongs to (blind-hashed `Patient/id`),
+ * so the access policy can limit a search to the patients a caller may see inside SQL. Its name
+ * starts with an underscore no R4 parameter uses; clients cannot search by it.
+ */
+export const COMPARTMENT_PARAM = '_compartment';
 
 /** UTC year, month and day buckets of an instant, for identifying dates. */
 export function dateBuckets(ms: number): { dy: string; dm: string; dd: string } {
@@ -46,6 +54,7 @@ export class IndexBuilder {
       add(param.code, 'm', '');
       this.#add(type, param, found, add, ranges);
     }
+    for (const patient of patientsOf(resource, this.#base)) add(COMPARTMENT_PARAM, 'r', `Patient/${patient}`);
     return { hashes: [...hashes.values()], ranges };
   }
 

@@ -1,7 +1,8 @@
 export { parseSearch, clauseTypes, DEFAULT_COUNT, MAX_COUNT } from './parse.js';
 export type { SearchRequest, Clause, IncludeSpec, SortKey } from './parse.js';
 export { SearchEngine, queryKey, MAX_SCAN } from './engine.js';
-export type { Found, SearchPage } from './engine.js';
+export type { Found, SearchPage, AccessFilter } from './engine.js';
+export { COMPARTMENT_PARAM } from './index-rows.js';
 export { searchBundle, project } from './bundle.js';
 export { searchParams, searchParam, indexedParams } from './params.js';
 export type { SearchParam, ParamType } from './params.js';
