@@ -34,8 +34,8 @@ export function basicCredentials(header: string): { id: string; secret: string }
 export async function clientCredentialsGrant(client: RegisteredClient, tokens: TokenService, form: Readonly<Record<string, string>>): Promise<IssuedToken> {
   // A public client holds no secret, so it cannot prove it is itself without a user.
   if (client.public || !client.grants.includes('client_credentials')) throw new OAuthError('unauthorized_client', 'This client may not use the client_credentials grant');
-  // Restricted scopes (`?param=value`) cannot be enforced yet, so they are never granted.
-  const allowed = new ScopeSet(ScopeSet.parse(client.scopes).scopes.filter((s) => s.restriction === undefined && s.context === 'system'));
+  // Restricted scopes (`?param=value`) are granted as asked; the access policy checks each resource against them.
+  const allowed = new ScopeSet(ScopeSet.parse(client.scopes).scopes.filter((s) => s.context === 'system'));
   let granted = allowed;
   const requested = form['scope'];
   if (requested !== undefined) {
@@ -44,7 +44,7 @@ export async function clientCredentialsGrant(client: RegisteredClient, tokens: T
     for (const text of wanted) {
       const scope = parseScope(text);
       // Client credentials act for the system, never for a user or a patient.
-      if (scope !== undefined && scope.context === 'system' && scope.restriction === undefined && allowed.covers(scope)) kept.push(scope);
+      if (scope !== undefined && scope.context === 'system' && allowed.covers(scope)) kept.push(scope);
     }
     if (kept.length === 0) throw new OAuthError('invalid_scope', 'None of the requested scopes may be granted to this client');
     granted = new ScopeSet(kept);

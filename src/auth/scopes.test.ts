@@ -124,12 +124,16 @@ describe('ScopeSet.allows', () => {
     assert.equal(ScopeSet.parse('system/*.*').allows('user', 'Patient', 'r'), false);
   });
 
-  it('a restricted scope grants nothing', () => {
+  it('a restricted scope is no unrestricted grant, and is listed by grants() for the policy to check', () => {
     const set = ScopeSet.parse('system/Observation.cruds?category=laboratory system/*.rs?_security=R');
     for (const p of ['c', 'r', 'u', 'd', 's'] as Permission[]) {
       assert.equal(set.allows('system', 'Observation', p), false, p);
       assert.equal(set.allows('system', 'Patient', p), false, p);
     }
+    assert.deepEqual(set.grants('system', 'Observation', 'c').map((s) => s.restriction), ['?category=laboratory']);
+    assert.deepEqual(set.grants('system', 'Patient', 'r').map((s) => s.restriction), ['?_security=R']);
+    assert.deepEqual(set.grants('system', 'Patient', 'c'), []);
+    assert.deepEqual(set.grants('user', 'Observation', 'r'), []);
   });
 
   it('a restricted scope next to an unrestricted one: only the unrestricted one counts', () => {

@@ -1,8 +1,9 @@
 /**
  * SMART App Launch v2 scopes (`system/Patient.cruds`) and their v1 forms (`system/Patient.read`).
  *
- * Only what can be enforced is granted: a scope with a `?param=value` restriction needs search
- * (not yet built), so it is parsed but grants nothing here, which is the safe reading.
+ * A scope with a `?param=value` restriction grants only the resources that match it: `allows`
+ * answers for unrestricted scopes alone, and `grants` lists every scope, restricted or not, so
+ * the access policy (src/policy) can check each resource against the restrictions.
  */
 export type ScopeContext = 'patient' | 'user' | 'system';
 export type Permission = 'c' | 'r' | 'u' | 'd' | 's';
@@ -65,6 +66,11 @@ export class ScopeSet {
     return this.scopes.some(
       (s) => s.context === context && s.restriction === undefined && (s.type === '*' || s.type === type) && s.permissions.has(perm),
     );
+  }
+
+  /** Every scope of this context that grants `perm` on `type`, restricted ones included. */
+  grants(context: ScopeContext, type: string, perm: Permission): ResourceScope[] {
+    return this.scopes.filter((s) => s.context === context && (s.type === '*' || s.type === type) && s.permissions.has(perm));
   }
 
   /** True when every permission of `scope` is granted by one scope of this set. */

@@ -18,8 +18,8 @@ export function splitScopes(text: string | undefined): string[] {
 
 /**
  * The scopes a user's consent can grant: those requested that the client is registered for,
- * limited to `user/` and `patient/` resource scopes (a user never grants `system/`) without
- * `?param` restrictions (not enforceable yet), and the special scopes above.
+ * limited to `user/` and `patient/` resource scopes (a user never grants `system/`; `?param`
+ * restrictions are kept and enforced by the access policy), and the special scopes above.
  */
 export function grantableScopes(requested: readonly string[], clientScopes: string): string[] {
   const registered = new Set(splitScopes(clientScopes));
@@ -31,7 +31,7 @@ export function grantableScopes(requested: readonly string[], clientScopes: stri
       continue;
     }
     const scope = parseScope(text);
-    if (scope === undefined || scope.context === 'system' || scope.restriction !== undefined) continue;
+    if (scope === undefined || scope.context === 'system') continue;
     if (allowed.covers(scope)) out.push(text);
   }
   return out;
@@ -57,7 +57,7 @@ export function narrowScopes(granted: string, requested: string | undefined): st
   for (const text of wanted) {
     if (had.has(text)) continue;
     const scope = parseScope(text);
-    if (scope === undefined || scope.restriction !== undefined || !resources.covers(scope)) return undefined;
+    if (scope === undefined || !resources.covers(scope)) return undefined;
   }
   return wanted;
 }

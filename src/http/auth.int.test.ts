@@ -86,12 +86,14 @@ describe('OAuth2 client credentials token endpoint', () => {
   it('never grants a client more than it is allowed', async () => {
     const limited = await t.vigil.clients.create({ name: 'reader', scopes: 'system/Patient.rs system/Observation.rs?category=x', roles: [] });
     const ok = await token({ grant_type: 'client_credentials' }, basic(limited.clientId, limited.clientSecret));
-    assert.equal(JSON.parse(ok.body).scope, 'system/Patient.rs');
+    assert.equal(JSON.parse(ok.body).scope, 'system/Patient.rs system/Observation.rs?category=x', 'a restriction is granted as registered (the policy enforces it)');
     const more = await token({ grant_type: 'client_credentials', scope: 'system/Patient.cruds' }, basic(limited.clientId, limited.clientSecret));
     assert.equal(more.statusCode, 400);
     assert.equal(JSON.parse(more.body).error, 'invalid_scope');
     const other = await token({ grant_type: 'client_credentials', scope: 'system/Observation.r' }, basic(limited.clientId, limited.clientSecret));
-    assert.equal(JSON.parse(other.body).error, 'invalid_scope');
+    assert.equal(JSON.parse(other.body).error, 'invalid_scope', 'a restricted scope does not cover the unrestricted one');
+    const narrowed = await token({ grant_type: 'client_credentials', scope: 'system/Observation.r?category=x' }, basic(limited.clientId, limited.clientSecret));
+    assert.equal(JSON.parse(narrowed.body).scope, 'system/Observation.r?category=x');
   });
 
   it('refuses clients added or widened by writing the database directly', async () => {

@@ -291,7 +291,9 @@ describe('SMART system scopes per type and interaction', () => {
     const v1 = await t.token('system/Patient.read');
     assert.equal((await t.fhir('GET', `/fhir/Patient/${id}`, { token: v1 })).statusCode, 200);
     const restricted = await t.token('system/Patient.rs?identifier=x|y');
-    assert.equal((await t.fhir('GET', `/fhir/Patient/${id}`, { token: restricted })).statusCode, 403, 'restricted scopes grant nothing yet');
+    assert.equal((await t.fhir('GET', `/fhir/Patient/${id}`, { token: restricted })).statusCode, 404, 'a restricted scope grants only what matches it');
+    const matching = await t.token('system/Patient.rs?identifier=http://hospital.example/mrn|MRNs1');
+    assert.equal((await t.fhir('GET', `/fhir/Patient/${id}`, { token: matching })).statusCode, 200, 'and what matches it, it grants');
     const userScope = await t.token('user/Patient.cruds');
     assert.equal((await t.fhir('GET', `/fhir/Patient/${id}`, { token: userScope })).statusCode, 403);
 

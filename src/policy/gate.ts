@@ -8,6 +8,7 @@ import type { AccessPolicy, PolicyUser } from './policy.js';
 import { defaultPurpose, roleGrant, type Reach } from './role-rules.js';
 import { BREAK_GLASS_LABELS, PROTECTED_LABELS, clientClearances, cleared, protectedLabels } from './labels.js';
 import { consentAnswer } from './consent.js';
+import { restrictionMatches } from './scope-restriction.js';
 
 /** Labels that, under 42 CFR Part 2, not even break-the-glass opens against a Consent's deny. */
 const PART_2 = new Set(['SUD', 'ETH', '42CFRPart2']);
@@ -47,7 +48,7 @@ export class AccessGate implements AccessFilter {
 
   /** For clients the SQL clause (labels) decides alone; users' relationships and Consents need a look. */
   get exact(): boolean {
-    return this.principal.kind === 'client';
+    return this.principal.kind === 'client' && this.principal.scopes.scopes.every((s) => s.restriction === undefined);
   }
 
   /** A guard for writes: what is replaced must be visible and writable, and so must the new content. */
@@ -76,12 +77,26 @@ export class AccessGate implements AccessFilter {
   /** Whether scopes and roles grant `perm` on `type` at all (before looking at any resource). */
   allows(type: string, perm: Permission): boolean {
     const p = this.principal;
-    if (p.kind === 'client') return p.scopes.allows('system', type, perm);
+    // Restricted scopes count here; each resource is then checked against the restriction.
+    if (p.kind === 'client') return p.scopes.grants('system', type, perm).length > 0;
     if (this.#user === undefined) return false;
     // patient/ scopes need a patient: the launch context, the user's own record, or the one a RelatedPerson acts for.
     const hasPatient = this.#launchPatient !== undefined || this.#user.fhirUser?.startsWith('RelatedPerson/') === true;
-    const scoped = p.scopes.allows('user', type, perm) || (p.scopes.allows('patient', type, perm) && hasPatient);
+    const scoped = p.scopes.grants('user', type, perm).length > 0 || (p.scopes.grants('patient', type, perm).length > 0 && hasPatient);
     return scoped && this.#grants(type, perm).length > 0;
+  }
+
+  /** The `?param=value` restrictions a resource must meet for `perm` on `type`; undefined when an unrestricted scope grants it. */
+  #restrictions(type: string, perm: Permission): string[] | undefined {
+    const contexts = this.principal.kind === 'client' ? (['system'] as const) : (['user', 'patient'] as const);
+    const scopes = contexts.flatMap((c) => this.principal.scopes.grants(c, type, perm));
+    if (scopes.some((s) => s.restriction === undefined)) return undefined;
+    return scopes.map((s) => s.restriction ?? '');
+  }
+
+  #meetsScopes(resource: Resource, perm: Permission): boolean {
+    const restrictions = this.#restrictions(resource.resourceType, perm);
+    return restrictions === undefined || restrictions.some((r) => restrictionMatches(resource, r, this.#policy.fhirBaseUrl));
   }
 
   /** Throws ERR_SCOPE unless `allows(type, perm)`. */
@@ -110,7 +125,7 @@ export class AccessGate implements AccessFilter {
       out = set;
     }
     // Only a patient/ scope grants this: confined to the one patient in context.
-    if (!this.principal.scopes.allows('user', type, perm)) {
+    if (this.principal.scopes.grants('user', type, perm).length === 0) {
       const only = this.#launchPatient;
       const confined = only === undefined ? await this.#reachOf('self') : new Set([only]);
       out = new Set([...confined].filter((id) => out === 'all' || out.has(id)));
@@ -171,7 +186,7 @@ export class AccessGate implements AccessFilter {
   /** Whether the resource is visible to the caller acting with `perm` (a write sees what it replaces this way). */
   async #visible(resource: Resource, perm: Permission): Promise<boolean> {
     const type = resource.resourceType;
-    if (!this.allows(type, perm)) return false;
+    if (!this.allows(type, perm) || !this.#meetsScopes(resource, perm)) return false;
     const labels = protectedLabels(resource);
     if (this.principal.kind === 'client') return labels.every((l) => cleared(this.#clearances, l));
     const compartment = isPatientCompartmentType(type);
@@ -206,7 +221,7 @@ export class AccessGate implements AccessFilter {
   /** Whether the caller may write this content (create, or the new content of an update). */
   async canWrite(resource: Resource, perm: Permission): Promise<boolean> {
     const type = resource.resourceType;
-    if (!this.allows(type, perm)) return false;
+    if (!this.allows(type, perm) || !this.#meetsScopes(resource, perm)) return false;
     const reach = await this.patients(type, perm);
     if (reach === 'all') return true;
     const patients = patientsOf(resource, this.#policy.fhirBaseUrl);

@@ -231,3 +231,36 @@ describe('access policy', () => {
     assert.ok(typeof read?.['user'] === 'string');
   });
 });
+
+describe('SMART scope restrictions (?param=value)', () => {
+  let t: TestVigil;
+  before(async () => {
+    t = await startTestVigil();
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('grants only the resources that match, for reads, searches and writes', async () => {
+    const admin = await t.token('system/*.cruds');
+    const obs = (category: string): Json => ({
+      resourceType: 'Observation',
+      status: 'final',
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: category }] }],
+      code: { text: category },
+    });
+    const lab = JSON.parse((await t.fhir('POST', '/fhir/Observation', { token: admin, body: obs('laboratory') })).body) as Json;
+    const vital = JSON.parse((await t.fhir('POST', '/fhir/Observation', { token: admin, body: obs('vital-signs') })).body) as Json;
+    const labOnly = await t.token('system/Observation.crs?category=laboratory');
+    assert.equal((await t.fhir('GET', `/fhir/Observation/${String(lab['id'])}`, { token: labOnly })).statusCode, 200);
+    assert.equal((await t.fhir('GET', `/fhir/Observation/${String(vital['id'])}`, { token: labOnly })).statusCode, 404);
+    const found = JSON.parse((await t.fhir('GET', '/fhir/Observation?_total=accurate', { token: labOnly })).body) as Json;
+    assert.deepEqual(((found['entry'] ?? []) as Json[]).map((e) => e['resource']['id']), [lab['id']]);
+    assert.equal(found['total'], 1);
+    assert.equal((await t.fhir('POST', '/fhir/Observation', { token: labOnly, body: obs('laboratory') })).statusCode, 201);
+    assert.equal((await t.fhir('POST', '/fhir/Observation', { token: labOnly, body: obs('vital-signs') })).statusCode, 403);
+    // A restriction on a parameter the policy cannot check grants nothing.
+    const odd = await t.token('system/Observation.rs?date=ge2020');
+    assert.equal((await t.fhir('GET', `/fhir/Observation/${String(lab['id'])}`, { token: odd })).statusCode, 404);
+  });
+});
