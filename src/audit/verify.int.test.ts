@@ -15,6 +15,7 @@ import { leafHash, rewrapLeafData } from './leaf.js';
 import { noteSigner, parseVerifierKey } from './note-key.js';
 import { signCheckpoint } from './checkpoint.js';
 import { merkleRoot } from './frontier.js';
+import { AuditTrail } from './trail.js';
 
 const TRIGGERS = [
   'resource_versions_no_delete',
@@ -41,6 +42,8 @@ describe('vigil verify catches every kind of tampering', () => {
     await t.fhir('PUT', `/fhir/Patient/${ids[0]}`, { body: { ...syntheticPatient('v0b'), id: ids[0] } });
     await t.fhir('DELETE', `/fhir/Patient/${ids[1]}`);
     await t.fhir('GET', `/fhir/Patient/${ids[2]}`);
+    // An entry with a person behind the client (as CLI entries have): its agent column names the person.
+    await new AuditTrail(t.vigil.store, 'default').record({ type: 'security', subtype: 'data-key-rotate', action: 'E', client: 'vigil-cli', user: 'os:tester', entities: ['data-key/2'], patients: [] });
     await t.vigil.log.checkpoint();
     // Rotate and re-encrypt two versions, as `vigil keys rewrap` does.
     const target = await t.vigil.keyring.rotate();

@@ -214,9 +214,9 @@ async function checkLeaf(
     if (v.tenant === tenant) currentDigest.set(`${v.tenant}/${v.type}/${v.id}`, { seq: v.seq, deleted: v.deleted, digest: v.indexDigest });
   } else if (kind === 'audit') {
     const a = row as AuditRow;
-    const body = JSON.parse(a.body) as { recorded?: string; action?: string; outcome?: string; subtype?: string; client?: string; patients?: string[] };
+    const body = JSON.parse(a.body) as { recorded?: string; action?: string; outcome?: string; subtype?: string; client?: string; user?: string; patients?: string[] };
     // The searchable columns must say what the body says, or a search could hide an entry.
-    if (body.recorded !== a.recorded || body.action !== a.action || body.outcome !== a.outcome || body.subtype !== a.subtype || (body.client ?? null) !== a.agent || ` ${(body.patients ?? []).join(' ')} ` !== a.patients) {
+    if (body.recorded !== a.recorded || body.action !== a.action || body.outcome !== a.outcome || body.subtype !== a.subtype || (body.user ?? body.client ?? null) !== a.agent || ` ${(body.patients ?? []).join(' ')} ` !== a.patients) {
       return { kind: 'audit', detail: 'an audit entry\'s columns do not match its body' };
     }
     data = auditLeafData(a.tenant, a.body);
