@@ -191,8 +191,9 @@ export class AccessGate implements AccessFilter {
     if (this.principal.kind === 'client') return labels.every((l) => cleared(this.#clearances, l));
     const compartment = isPatientCompartmentType(type);
     const patients = compartment ? patientsOf(resource, this.#policy.fhirBaseUrl) : [];
-    if (compartment && patients.length === 0) return false;
     const reach = compartment ? await this.patients(type, perm) : 'all';
+    // A patient's record that names no patient is for callers who reach every patient.
+    if (compartment && patients.length === 0 && reach !== 'all') return false;
     const btg = await this.#breakGlass();
     const underBtg = patients.length > 0 && patients.every((p) => btg.has(p));
     if (reach !== 'all' && !patients.every((p) => reach.has(p))) return false;
