@@ -77,6 +77,8 @@ export function usersCommand(program: Command): void {
         const vigil = await openVigil(configFrom(opts));
         try {
           const user = name === 'disable' ? await vigil.users.disable(username) : name === 'enable' ? await vigil.users.enable(username) : await vigil.users.mfaReset(username);
+          // A disabled account or a reset factor ends every sign-in session (and their refresh tokens) now.
+          if (name !== 'enable') await vigil.sessions.endAllForUser(user.id);
           await adminEvent(vigil, name === 'mfa-reset' ? 'mfa-reset' : `user-${name}`, [`user/${user.id}`]);
           output(opts.json === true, user, `${name === 'mfa-reset' ? 'MFA reset for' : `${name}d`} ${describe(user)}`);
         } finally {

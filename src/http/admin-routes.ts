@@ -68,6 +68,8 @@ export function registerAdminRoutes(app: FastifyInstance, vigil: Vigil): void {
       if (adminOf(request).userId === id && action !== 'enable') throw new VigilError('ERR_CONFLICT', 'Administrators cannot do this to their own account');
       const { username } = await userOf(id);
       const user = action === 'disable' ? await users.disable(username) : action === 'enable' ? await users.enable(username) : await users.mfaReset(username);
+      // A disabled account or a reset factor ends every sign-in session (and their refresh tokens) now.
+      if (action !== 'enable') await vigil.sessions.endAllForUser(user.id);
       return sendJson(reply, 200, user);
     });
   }
