@@ -35,6 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon, { type Client, type Options, type Request, type Result } from 'autocannon';
 import { VERSION } from '../src/version.js';
+import { clinicianToken } from './policy-bench.js';
 import { DEFAULT_PATIENTS, DEFAULT_SEARCH_REQUESTS, runSearchBench, searchTable, searchTargets, type SearchReport } from './search-bench.js';
 
 const SEEDED_PATIENTS = 300;
@@ -62,7 +63,7 @@ export interface BenchOptions {
 
 /** One measured scenario, as printed and as found in `--json` output. */
 export interface ScenarioReport {
-  readonly key: 'hello' | 'healthz' | 'read' | 'create';
+  readonly key: 'hello' | 'healthz' | 'read' | 'read-clinician' | 'create';
   readonly label: string;
   readonly requestsPerSecond: number;
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly mean: number };
@@ -389,6 +390,12 @@ async function runHttp(opts: BenchOptions): Promise<{ scenarios: ScenarioReport[
   const readHeaders = { authorization: `Bearer ${readToken}`, accept: FHIR_JSON };
   scenarios.push(
     await measure('read', 'Vigil read: GET /fhir/Patient/{id}', { url: vigil.address, headers: readHeaders, requests: reads, setupClient: spreadOver(reads, opts.connections) }, opts),
+  );
+
+  progress('relating a clinician to the patients (one Encounter each)');
+  const clinician = await clinicianToken(fhirBase, (await accessToken(vigil.address, dataDir)).token, dataDir, ids, opts.connections);
+  scenarios.push(
+    await measure('read-clinician', 'Vigil read as a clinician (policy: care relationship)', { url: vigil.address, headers: { authorization: `Bearer ${clinician}`, accept: FHIR_JSON }, requests: reads, setupClient: spreadOver(reads, opts.connections) }, opts),
   );
 
   const createToken = (await accessToken(vigil.address, dataDir)).token;
