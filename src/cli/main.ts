@@ -10,6 +10,7 @@ import { importCommand } from './import.js';
 import { auditExportCommand } from './audit-export.js';
 import { usersCommand } from './users.js';
 import { clientsCommand } from './clients.js';
+import { scanCommand } from './scan.js';
 
 const program = new Command('vigil')
   .description('Vigil: a FHIR R4 server with security built into every layer')
@@ -26,6 +27,7 @@ importCommand(program);
 auditExportCommand(program);
 usersCommand(program);
 clientsCommand(program);
+scanCommand(program);
 
 try {
   await program.parseAsync(process.argv);
