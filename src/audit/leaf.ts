@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Once } from './tree-hash.js';
 
 /**
  * Canonical, versioned encodings of what each log leaf commits to. The writer and the verifier
@@ -22,13 +22,13 @@ export interface VersionLeafInput {
 }
 
 export function sha256(data: Uint8Array | string): Buffer {
-  return createHash('sha256').update(data).digest();
+  return sha256Once(data);
 }
 
 /** The leaf data of a resource version (RFC 9162 leaf input; the leaf hash adds the 0x00 prefix). */
 export function versionLeafData(v: VersionLeafInput): Buffer {
   // The key version is not a field of its own: it sits in the ciphertext's header, which the digest covers (and a rewrap changes it).
-  const fields = [v.tenant, v.type, v.id, v.versionId, v.lastUpdated, v.deleted ? 1 : 0, v.boxDigest === null ? null : Buffer.from(v.boxDigest).toString('hex'), Buffer.from(v.indexDigest).toString('hex')];
+  const fields = [v.tenant, v.type, v.id, v.versionId, v.lastUpdated, v.deleted ? 1 : 0, v.boxDigest === null ? null : hex(v.boxDigest), hex(v.indexDigest)];
   return Buffer.from(`vigil:version:v1\n${JSON.stringify(fields)}`);
 }
 
@@ -39,7 +39,7 @@ export function auditLeafData(tenant: string, body: string): Buffer {
 
 /** The leaf data of a re-encryption (`vigil keys rewrap`): which version, and SHA-256 of its ciphertext before and after. */
 export function rewrapLeafData(r: { seq: number; versionSeq: number; before: Uint8Array; after: Uint8Array }): Buffer {
-  return Buffer.from(`vigil:rewrap:v1\n${JSON.stringify([r.seq, r.versionSeq, Buffer.from(r.before).toString('hex'), Buffer.from(r.after).toString('hex')])}`);
+  return Buffer.from(`vigil:rewrap:v1\n${JSON.stringify([r.seq, r.versionSeq, hex(r.before), hex(r.after)])}`);
 }
 
 export { leafHash } from './tree-hash.js';
@@ -52,8 +52,23 @@ export interface DigestRows {
 
 /** Digest of a version's search index rows, order-independent, as recomputable from the database. */
 export function indexDigest(rows: DigestRows): Buffer {
-  const hashes = [...new Set(rows.hashes.map((h) => Buffer.from(h).toString('hex')))].sort();
-  const hex = (b: Uint8Array | null): string => (b === null ? '' : Buffer.from(b).toString('hex'));
-  const ranges = rows.ranges.map((r) => `${r.param}|${String(r.lo)}|${String(r.hi)}|${hex(r.unit)}|${hex(r.unit2)}`).sort();
-  return sha256(`vigil:index:v1\n${JSON.stringify([hashes, ranges])}`);
+  const hashes = [...new Set(rows.hashes.map(hex))].sort();
+  return indexDigestOf(
+    JSON.stringify(hashes),
+    rows.ranges.map((r) => ({ param: r.param, lo: r.lo, hi: r.hi, unit: r.unit === null ? '' : hex(r.unit), unit2: r.unit2 === null ? '' : hex(r.unit2) })),
+  );
+}
+
+/**
+ * The same digest from the form the verifier reads in bulk: the hash rows already as a JSON array
+ * of sorted, distinct lowercase hex strings, and range units as hex (`''` for none).
+ */
+export function indexDigestOf(hashesJson: string, ranges: readonly { readonly param: string; readonly lo: number; readonly hi: number; readonly unit: string; readonly unit2: string }[]): Buffer {
+  const lines = ranges.map((r) => `${r.param}|${String(r.lo)}|${String(r.hi)}|${r.unit}|${r.unit2}`).sort();
+  return sha256(`vigil:index:v1\n[${hashesJson},${JSON.stringify(lines)}]`);
+}
+
+/** Lowercase hex of bytes, without copying a Buffer. */
+function hex(b: Uint8Array): string {
+  return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('hex');
 }

@@ -22,6 +22,11 @@ const oneShot: OneShot =
     ? (nodeCrypto.hash as OneShot)
     : (algorithm, data) => nodeCrypto.createHash(algorithm).update(data).digest();
 
+/** SHA-256 of bytes or of a string's UTF-8, in one call (no Hash object: it is most of the cost for short inputs). */
+export function sha256Once(data: Uint8Array | string): Buffer {
+  return oneShot('sha256', typeof data === 'string' ? Buffer.from(data) : data, 'buffer');
+}
+
 const nodeInput = Buffer.alloc(1 + 2 * HASH_SIZE);
 nodeInput[0] = NODE_PREFIX;
 

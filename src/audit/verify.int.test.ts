@@ -52,7 +52,7 @@ describe('vigil verify catches every kind of tampering', () => {
       return { seq: row.seq, oldBox: row.box, box: t.vigil.keyring.encrypt(t.vigil.keyring.decrypt(row.box, context), context), keyVersion: target };
     });
     assert.equal(await t.vigil.store.replaceBoxes(rows, (r) => leafHash(rewrapLeafData(r))), 2);
-    for (let i = 0; i < 3; i++) await t.fhir('POST', '/fhir/Observation', { body: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${ids[3]}` } } });
+    for (let i = 0; i < 3; i++) await t.fhir('POST', '/fhir/Observation', { body: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${ids[3]}` }, effectiveDateTime: `2024-01-0${i + 1}` } });
     await t.vigil.log.checkpoint();
   });
   after(async () => {
@@ -61,7 +61,7 @@ describe('vigil verify catches every kind of tampering', () => {
   });
 
   /** Copies the data directory's database, lets `tamper` edit the copy, and verifies it. */
-  async function verifyTampered(tamper: (db: Database.Database) => void, witnessFile?: string): Promise<VerifyResult> {
+  async function verifyTampered(tamper: (db: Database.Database) => void, witnessFile?: string, indexWorker = false): Promise<VerifyResult> {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-tamper-'));
     try {
       for (const suffix of ['', '-wal', '-shm']) if (existsSync(dbFile + suffix)) copyFileSync(dbFile + suffix, join(dir, `vigil.db${suffix}`));
@@ -77,6 +77,7 @@ describe('vigil verify catches every kind of tampering', () => {
           origin: t.vigil.log.origin,
           verifier: parseVerifierKey(t.vigil.log.verifierKey),
           ...(witnessFile === undefined ? {} : { witnessFile }),
+          indexWorker,
         });
       } finally {
         await store.close();
@@ -195,6 +196,33 @@ describe('vigil verify catches every kind of tampering', () => {
     });
   }
 
+  // On a large log the index check runs on a worker thread with its own read transaction: it must catch the same.
+  for (const c of cases.filter((x) => x.kind === 'index' || x.kind === 'current')) {
+    it(`catches ${c.name}, with the index checked on a worker thread`, async () => {
+      const r = await verifyTampered(c.tamper, undefined, true);
+      assert.equal(r.firstBroken?.kind, c.kind, JSON.stringify(r.firstBroken));
+    });
+  }
+
+  it('checks the index on a worker thread over the same state as the walk', async () => {
+    const r = await verifyTampered(() => undefined, witness, true);
+    assert.equal(r.firstBroken, null, JSON.stringify(r.firstBroken));
+    assert.equal(r.phases.indexInWorker, true);
+  });
+
+  it('catches an index row edited in a resource that has hash and range rows', async () => {
+    const r = await verifyTampered((db) => {
+      const changed = db.prepare('UPDATE search_range SET hi = hi + 1 WHERE rowid = (SELECT MIN(s.rowid) FROM search_range s JOIN resource_current c ON c.rid = s.rid WHERE c.deleted = 0)').run();
+      assert.equal(changed.changes, 1);
+    });
+    assert.equal(r.firstBroken?.kind, 'index', JSON.stringify(r.firstBroken));
+  });
+
+  it('catches a hash row added to a current resource', async () => {
+    const r = await verifyTampered((db) => db.prepare("INSERT INTO search_hash (hash, rid) SELECT x'ffffffffffffffffffffffffffffffff', MIN(rid) FROM resource_current WHERE deleted = 0").run(), undefined, true);
+    assert.equal(r.firstBroken?.kind, 'index', JSON.stringify(r.firstBroken));
+  });
+
   it('refuses a configured witness file that is missing', async () => {
     const r = await verifyTampered(() => undefined, join(tmpdir(), 'vigil-no-such-witness.jsonl'));
     assert.equal(r.ok, false);
@@ -259,7 +287,7 @@ describe('vigil verify and vigil log on the command line', () => {
       const ok = run('verify', '--json');
       assert.equal(ok.status, 0, ok.stderr);
       const report = JSON.parse(ok.stdout) as Record<string, unknown>;
-      assert.deepEqual(Object.keys(report).sort(), ['checkpoints', 'firstBroken', 'leaves', 'leavesPerSecond', 'ok']);
+      assert.deepEqual(Object.keys(report).sort(), ['checkpoints', 'firstBroken', 'leaves', 'leavesPerSecond', 'ok', 'phases']);
       assert.equal(report['ok'], true);
       assert.equal(report['firstBroken'], null);
       const key = run('log', 'key').stdout.trim();

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { AuditRow, RewrapRow, Store, VersionRow } from '../store/index.js';
 import { openCheckpoint } from './checkpoint.js';
 import { MerkleFrontier } from './frontier.js';
-import { auditLeafData, indexDigest, leafHash, rewrapLeafData, sha256, versionLeafData } from './leaf.js';
+import { checkIndexHere, startIndexWorker, type IndexCheckResult } from './index-check.js';
+import { auditLeafData, leafHash, rewrapLeafData, sha256, versionLeafData } from './leaf.js';
 import type { NoteVerifier } from './note-key.js';
 import { sameHash } from './tree-hash.js';
 
@@ -20,7 +21,10 @@ export interface VerifyResult {
   readonly leaves: number;
   readonly checkpoints: number;
   readonly firstBroken: Broken | null;
+  /** Leaves per second over the whole run. */
   readonly leavesPerSecond: number;
+  /** Where the time went: the leaf walk (with the tree and the pointers), and the index check (on a worker thread when `indexInWorker`). */
+  readonly phases: { readonly leafMs: number; readonly leafLeavesPerSecond: number; readonly indexMs: number; readonly indexInWorker: boolean; readonly totalMs: number };
 }
 
 export interface VerifyOptions {
@@ -31,19 +35,23 @@ export interface VerifyOptions {
   readonly verifier: NoteVerifier;
   readonly witnessFile?: string;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Check the search index on a worker thread beside the leaf walk; default: when the log has 20,000 leaves or more. */
+  readonly indexWorker?: boolean;
 }
 
 const BATCH = 10_000;
+/** Below this many leaves, starting a worker thread costs more than the index check it would take over. */
+const WORKER_THRESHOLD = 20_000;
 
 interface Newest {
   readonly seq: number;
   readonly deleted: boolean;
-  readonly digest: Uint8Array;
 }
 
-/** Reads rows of one kind in sequence order, batch by batch. */
+/** Reads rows of one kind in sequence order, a page at a time; only an empty page costs an await. */
 class Stream<T extends { seq: number }> {
-  #buffer: T[] = [];
+  #rows: T[] = [];
+  #at = 0;
   #next = 1;
   #done = false;
   readonly #read: (from: number, limit: number) => Promise<T[]>;
@@ -52,18 +60,25 @@ class Stream<T extends { seq: number }> {
     this.#read = read;
   }
 
-  async peek(): Promise<T | undefined> {
-    if (this.#buffer.length === 0 && !this.#done) {
-      this.#buffer = await this.#read(this.#next, BATCH);
-      if (this.#buffer.length < BATCH) this.#done = true;
-      const last = this.#buffer[this.#buffer.length - 1];
-      if (last !== undefined) this.#next = last.seq + 1;
-    }
-    return this.#buffer[0];
+  /** True when the next row must be read from the store first (`fill`). */
+  get empty(): boolean {
+    return this.#at >= this.#rows.length && !this.#done;
+  }
+
+  async fill(): Promise<void> {
+    this.#rows = await this.#read(this.#next, BATCH);
+    this.#at = 0;
+    if (this.#rows.length < BATCH) this.#done = true;
+    const last = this.#rows[this.#rows.length - 1];
+    if (last !== undefined) this.#next = last.seq + 1;
+  }
+
+  get head(): T | undefined {
+    return this.#rows[this.#at];
   }
 
   shift(): void {
-    this.#buffer.shift();
+    this.#at += 1;
   }
 }
 
@@ -82,16 +97,20 @@ async function verifySnapshot(o: VerifyOptions): Promise<VerifyResult> {
   const total = await store.countLeaves();
   const checkpoints = await store.listCheckpoints();
   const witnessed = readWitness(o.witnessFile);
-  if (witnessed === undefined) {
-    return { ok: false, leaves: 0, checkpoints: checkpoints.length, firstBroken: { position: 0, kind: 'witness', detail: 'the witness file is missing or unreadable' }, leavesPerSecond: 0 };
-  }
-  const result = (firstBroken: Broken | null, leaves: number): VerifyResult => ({
-    ok: firstBroken === null,
-    leaves,
-    checkpoints: checkpoints.length,
-    firstBroken,
-    leavesPerSecond: Math.round(leaves / Math.max((performance.now() - started) / 1000, 1e-6)),
-  });
+  let leafPhaseMs = 0;
+  let index: IndexCheckResult | undefined;
+  const result = (firstBroken: Broken | null, leaves: number): VerifyResult => {
+    const elapsed = performance.now() - started;
+    return {
+      ok: firstBroken === null,
+      leaves,
+      checkpoints: checkpoints.length,
+      firstBroken,
+      leavesPerSecond: perSecond(leaves, elapsed),
+      phases: { leafMs: Math.round(leafPhaseMs), leafLeavesPerSecond: perSecond(leaves, leafPhaseMs), indexMs: Math.round(index?.ms ?? 0), indexInWorker: index?.inWorker ?? false, totalMs: Math.round(elapsed) },
+    };
+  };
+  if (witnessed === undefined) return result({ position: 0, kind: 'witness', detail: 'the witness file is missing or unreadable' }, 0);
 
   // Without any signed checkpoint nothing proves the leaves were not all recomputed.
   if (total > 0 && checkpoints.length === 0 && witnessed.length === 0) {
@@ -114,85 +133,104 @@ async function verifySnapshot(o: VerifyOptions): Promise<VerifyResult> {
     }
   }
 
-  // Rewraps explain how a version's ciphertext changed after it was written.
-  const rewraps = new Map<number, RewrapRow[]>();
-  for (let from = 1; ; ) {
-    const rows = await store.readRewraps(from, BATCH);
-    for (const r of rows) rewraps.set(r.versionSeq, [...(rewraps.get(r.versionSeq) ?? []), r]);
-    if (rows.length < BATCH) break;
-    from = (rows[rows.length - 1]?.seq ?? from) + 1;
-  }
+  // The index check (step 5) reads other tables than the walk: on a large log it runs on the other core meanwhile.
+  const worker = (o.indexWorker ?? total >= WORKER_THRESHOLD) ? startIndexWorker(store) : undefined;
+  try {
+    // Rewraps explain how a version's ciphertext changed after it was written.
+    const rewraps = new Map<number, RewrapRow[]>();
+    for (let from = 1; ; ) {
+      const rows = await store.readRewraps(from, BATCH);
+      for (const r of rows) {
+        const chain = rewraps.get(r.versionSeq);
+        if (chain === undefined) rewraps.set(r.versionSeq, [r]);
+        else chain.push(r);
+      }
+      if (rows.length < BATCH) break;
+      from = (rows[rows.length - 1]?.seq ?? from) + 1;
+    }
 
-  const versions = new Stream<VersionRow>((from, limit) => store.readVersionsBySeq(from, limit));
-  const audits = new Stream<AuditRow>((from, limit) => store.readAuditBySeq(from, limit));
-  const rewrapStream = new Stream<RewrapRow>((from, limit) => store.readRewraps(from, limit));
-  const frontier = new MerkleFrontier();
-  /** The newest version of each resource, in log order: what its current pointer must name. */
-  const currentDigest = new Map<string, Newest>();
+    const streams: Streams = {
+      version: new Stream<VersionRow>((from, limit) => store.readVersionsBySeq(from, limit)),
+      audit: new Stream<AuditRow>((from, limit) => store.readAuditBySeq(from, limit)),
+      rewrap: new Stream<RewrapRow>((from, limit) => store.readRewraps(from, limit)),
+    };
+    const frontier = new MerkleFrontier();
+    /** The newest version of each resource, in log order: what its current pointer must name. */
+    const newest = new Map<string, Newest>();
 
-  for (let from = 1; from <= total; from += BATCH) {
-    const leaves = await store.readLeaves(from, BATCH);
-    for (const leaf of leaves) {
-      const position = frontier.size + 1;
-      if (leaf.position !== position) return result({ position, kind: 'log', detail: 'a leaf is missing from the log' }, position - 1);
-      const broken = await checkLeaf(leaf.kind, leaf.ref, leaf.hash, o.tenant, versions, audits, rewrapStream, rewraps, currentDigest);
-      if (broken !== undefined) return result({ position, ...broken }, position - 1);
-      frontier.append(leaf.hash);
-      for (const e of expected.get(frontier.size) ?? []) {
-        if (!sameHash(e.root, frontier.root())) {
-          return result({ position, kind: e.source, detail: `the tree of ${frontier.size} leaves does not match its signed root (edited, reordered or forked log)` }, position);
+    for (let from = 1; from <= total; from += BATCH) {
+      const leaves = await store.readLeaves(from, BATCH);
+      for (const leaf of leaves) {
+        const position = frontier.size + 1;
+        if (leaf.position !== position) return result({ position, kind: 'log', detail: 'a leaf is missing from the log' }, position - 1);
+        const stream: Stream<{ seq: number }> | undefined = leaf.kind === 'version' || leaf.kind === 'audit' || leaf.kind === 'rewrap' ? streams[leaf.kind] : undefined;
+        if (stream === undefined) return result({ position, kind: 'log', detail: 'a leaf has an unknown kind' }, position - 1);
+        if (stream.empty) await stream.fill();
+        const broken = checkLeaf(leaf.kind, leaf.ref, leaf.hash, o.tenant, stream, rewraps, newest);
+        if (broken !== undefined) return result({ position, ...broken }, position - 1);
+        frontier.append(leaf.hash);
+        for (const e of expected.get(frontier.size) ?? []) {
+          if (!sameHash(e.root, frontier.root())) {
+            return result({ position, kind: e.source, detail: `the tree of ${frontier.size} leaves does not match its signed root (edited, reordered or forked log)` }, position);
+          }
         }
+        if (position % 5000 === 0) o.onProgress?.(position, total);
       }
-      if (position % 5000 === 0) o.onProgress?.(position, total);
+      if (leaves.length < Math.min(BATCH, total - from + 1)) return result({ position: frontier.size + 1, kind: 'log', detail: 'a leaf is missing from the log' }, frontier.size);
     }
-    if (leaves.length < Math.min(BATCH, total - from + 1)) return result({ position: frontier.size + 1, kind: 'log', detail: 'a leaf is missing from the log' }, frontier.size);
-  }
-  o.onProgress?.(total, total);
-  for (const [stream, kind] of [[versions, 'version'], [audits, 'audit'], [rewrapStream, 'rewrap']] as const) {
-    const extra = await (stream as Stream<{ seq: number }>).peek();
-    if (extra !== undefined) return result({ position: total + 1, kind: 'extra-row', detail: `a ${kind} row (sequence ${extra.seq}) is in no leaf (inserted row)` }, total);
-  }
+    o.onProgress?.(total, total);
+    for (const [kind, stream] of Object.entries(streams) as [string, Stream<{ seq: number }>][]) {
+      if (stream.empty) await stream.fill();
+      const extra = stream.head;
+      if (extra !== undefined) return result({ position: total + 1, kind: 'extra-row', detail: `a ${kind} row (sequence ${extra.seq}) is in no leaf (inserted row)` }, total);
+    }
 
-  // The search index of every current version must still be the one its leaf committed to.
-  for (let from = 1; ; ) {
-    const rows = await store.listCurrent(from, BATCH);
-    const indexes = rows.length === 0 ? new Map() : await store.readIndexRowsBetween(rows[0]?.rid ?? 0, rows[rows.length - 1]?.rid ?? 0);
-    for (const r of rows) {
-      const newest = currentDigest.get(`${r.tenant}/${r.type}/${r.id}`);
-      // A pointer moved back to an older version (or a deletion undone) names the wrong row.
-      if (newest === undefined || newest.seq !== r.seq || newest.deleted !== r.deleted) {
-        return result({ position: total, kind: 'current', detail: "a resource's current version is not its newest one (rolled back or undeleted)" }, total);
+    // Every current pointer must name the newest version the log recorded for its resource.
+    for (let from = 1; ; ) {
+      const rows = await store.listCurrent(from, BATCH);
+      for (const r of rows) {
+        const key = `${r.tenant}/${r.type}/${r.id}`;
+        const n = newest.get(key);
+        // A pointer moved back to an older version (or a deletion undone) names the wrong row.
+        if (n === undefined || n.seq !== r.seq || n.deleted !== r.deleted) {
+          return result({ position: total, kind: 'current', detail: "a resource's current version is not its newest one (rolled back or undeleted)" }, total);
+        }
+        newest.delete(key);
       }
-      currentDigest.delete(`${r.tenant}/${r.type}/${r.id}`);
-      if (r.deleted) continue;
-      const index = indexes.get(r.rid) ?? { hashes: [], ranges: [] };
-      const committed = newest.digest;
-      if (index === undefined || !sameHash(indexDigest(index), committed)) {
-        return result({ position: total, kind: 'index', detail: 'the search index rows of a current resource were changed' }, total);
-      }
+      if (rows.length < BATCH) break;
+      from = (rows[rows.length - 1]?.rid ?? from) + 1;
     }
-    if (rows.length < BATCH) break;
-    from = (rows[rows.length - 1]?.rid ?? from) + 1;
+    if (newest.size > 0) return result({ position: total, kind: 'current', detail: 'a resource has versions but no current pointer (deleted row)' }, total);
+    leafPhaseMs = performance.now() - started;
+
+    // The search index of every current version must still be the one its leaf committed to.
+    // A worker that read another state (a write landed between the two snapshots) is not trusted: check here.
+    const fromWorker = await worker?.result;
+    index = fromWorker !== undefined && fromWorker.leaves === total ? fromWorker : await checkIndexHere(store, total);
+    if (index.brokenRid !== null) return result({ position: total, kind: 'index', detail: 'the search index rows of a current resource were changed' }, total);
+    return result(null, total);
+  } finally {
+    await worker?.stop();
   }
-  if (currentDigest.size > 0) return result({ position: total, kind: 'current', detail: 'a resource has versions but no current pointer (deleted row)' }, total);
-  return result(null, total);
 }
 
-/** Checks one leaf against the row it commits to; returns what is wrong, if anything. */
-async function checkLeaf(
+type Streams = { version: Stream<VersionRow>; audit: Stream<AuditRow>; rewrap: Stream<RewrapRow> };
+
+function perSecond(n: number, ms: number): number {
+  return Math.round(n / Math.max(ms / 1000, 1e-6));
+}
+
+/** Checks one leaf against the row it commits to (the head of its stream); returns what is wrong, if anything. */
+function checkLeaf(
   kind: string,
   ref: number,
   hash: Uint8Array,
   tenant: string,
-  versions: Stream<VersionRow>,
-  audits: Stream<AuditRow>,
-  rewrapStream: Stream<RewrapRow>,
+  stream: Stream<{ seq: number }>,
   rewraps: Map<number, RewrapRow[]>,
-  currentDigest: Map<string, Newest>,
-): Promise<Omit<Broken, 'position'> | undefined> {
-  const stream = (kind === 'version' ? versions : kind === 'audit' ? audits : rewrapStream) as Stream<{ seq: number }>;
-  if (kind !== 'version' && kind !== 'audit' && kind !== 'rewrap') return { kind: 'log', detail: 'a leaf has an unknown kind' };
-  const row = await stream.peek();
+  newest: Map<string, Newest>,
+): Omit<Broken, 'position'> | undefined {
+  const row = stream.head;
   if (row === undefined || row.seq > ref) return { kind: 'missing-row', detail: `the ${kind} row this leaf commits to is missing (deleted row)` };
   if (row.seq < ref) return { kind: 'order', detail: `a ${kind} row is not where the log puts it (inserted or reordered rows)` };
   stream.shift();
@@ -211,7 +249,7 @@ async function checkLeaf(
       if (!sameHash(chain[i - 1]?.after ?? Buffer.alloc(0), chain[i]?.before ?? Buffer.alloc(1))) return { kind: 'rewrap', detail: 'a re-encryption does not follow the previous one' };
     }
     data = versionLeafData({ ...v, boxDigest: first });
-    if (v.tenant === tenant) currentDigest.set(`${v.tenant}/${v.type}/${v.id}`, { seq: v.seq, deleted: v.deleted, digest: v.indexDigest });
+    if (v.tenant === tenant) newest.set(`${v.tenant}/${v.type}/${v.id}`, { seq: v.seq, deleted: v.deleted });
   } else if (kind === 'audit') {
     const a = row as AuditRow;
     const body = JSON.parse(a.body) as { recorded?: string; action?: string; outcome?: string; subtype?: string; client?: string; user?: string; patients?: string[] };

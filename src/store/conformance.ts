@@ -169,6 +169,28 @@ export function storeConformance(factory: StoreFactory): void {
       assert.equal(await store.countVersionsBelowKey(2), before - 1);
     });
 
+    it('scans current resources with their index rows, in rid order, hashes sorted (for the verifier)', async () => {
+      const digest = Buffer.alloc(32, 9);
+      await store.tx(async (tx) => {
+        await tx.append(row({ type: 'Scan', id: 's1', indexDigest: digest }));
+        await tx.replaceIndex('t1', 'Scan', 's1', {
+          hashes: [{ param: 'code', hash: Buffer.from('ff01', 'hex') }, { param: 'code', hash: Buffer.from('0a02', 'hex') }],
+          ranges: [{ param: 'date', lo: 1.5, hi: 2, unit: Buffer.from('ab', 'hex'), unit2: null }],
+        });
+        await tx.append(row({ type: 'Scan', id: 's2' }));
+      });
+      const rows = [];
+      for await (const page of store.scanCurrentIndex()) rows.push(...page);
+      assert.deepEqual(rows.map((r) => r.rid), [...rows.map((r) => r.rid)].sort((a, b) => a - b));
+      const s1 = rows.find((r) => r.hashesJson !== '[]' && Buffer.from(r.committed ?? []).equals(digest));
+      assert.ok(s1 !== undefined);
+      assert.equal(s1.hashesJson, '["0a02","ff01"]');
+      assert.deepEqual(s1.ranges, [{ param: 'Scan.date', lo: 1.5, hi: 2, unit: 'ab', unit2: '' }]);
+      assert.equal(s1.deleted, false);
+      assert.ok(rows.some((r) => r.hashesJson === '[]' && r.ranges.length === 0));
+      assert.ok(['sqlite'].includes(store.readerSpec().kind));
+    });
+
     it('keeps auth records: insert once, take once, purge when expired', async () => {
       const row = { key: 'k1', box: Buffer.from('sealed-1'), expiresAt: 1_000 };
       assert.equal(await store.getAuthRecord('code', 'k1'), undefined);

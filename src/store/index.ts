@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { SqliteStore } from './sqlite/sqlite-store.js';
-import type { Store, StoreOptions } from './types.js';
+import { openSqliteReader } from './sqlite/index-scan.js';
+import type { Store, StoreOptions, StoreReader, StoreReaderSpec } from './types.js';
 
 export type * from './types.js';
 export { SqliteStore } from './sqlite/sqlite-store.js';
@@ -11,4 +12,9 @@ export const SQLITE_FILE = 'vigil.db';
 /** Opens the store of a data directory (embedded SQLite). */
 export function openStore(dataDir: string, options: StoreOptions = {}): Store {
   return new SqliteStore(join(dataDir, SQLITE_FILE), options);
+}
+
+/** Opens a read-only view of a store in a read transaction of its own (in a worker thread). */
+export function openStoreReader(spec: StoreReaderSpec): StoreReader {
+  return openSqliteReader(spec.path);
 }

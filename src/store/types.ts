@@ -182,8 +182,13 @@ export interface Store extends DataKeyStore {
   /** Resource versions by sequence number (for the verifier), in order. */
   readVersionsBySeq(fromSeq: number, limit: number): Promise<VersionRow[]>;
   readAuditBySeq(fromSeq: number, limit: number): Promise<AuditRow[]>;
-  /** Index rows of the current resources with rid in [fromRid, toRid], grouped by rid. */
-  readIndexRowsBetween(fromRid: number, toRid: number): Promise<Map<number, { hashes: Uint8Array[]; ranges: { param: string; lo: number; hi: number; unit: Uint8Array | null; unit2: Uint8Array | null }[] }>>;
+  /**
+   * Every current resource in rid order with its search index rows as they are now and the index
+   * digest its version row holds, in pages (for the verifier: one ordered pass over the tables).
+   */
+  scanCurrentIndex(): AsyncIterable<CurrentIndexRow[]>;
+  /** How another thread opens its own read-only view of this store (`openStoreReader`). */
+  readerSpec(): StoreReaderSpec;
   listCurrent(fromRid: number, limit: number): Promise<{ rid: number; tenant: string; type: string; id: string; seq: number; deleted: boolean }[]>;
   addCheckpoint(row: CheckpointRow): Promise<void>;
   listCheckpoints(): Promise<CheckpointRow[]>;
@@ -221,6 +226,31 @@ export interface Store extends DataKeyStore {
   /** Refreshes query planner statistics (after bulk loads, and from time to time). */
   optimize(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A current resource and its search index rows as they are now, for the verifier. */
+export interface CurrentIndexRow {
+  readonly rid: number;
+  readonly deleted: boolean;
+  /** The index digest of the version row the current pointer names; null when that row is missing. */
+  readonly committed: Uint8Array | null;
+  /** Its hash rows as a JSON array of distinct lowercase hex strings in byte order, e.g. `["0a1b…","3c4d…"]` (`[]` for none). */
+  readonly hashesJson: string;
+  /** Its range rows, units as lowercase hex (`''` for none). */
+  readonly ranges: readonly { readonly param: string; readonly lo: number; readonly hi: number; readonly unit: string; readonly unit2: string }[];
+}
+
+/** Where a store lives, so that a worker thread can open a read-only view of it. */
+export interface StoreReaderSpec {
+  readonly kind: 'sqlite';
+  readonly path: string;
+}
+
+/** A read-only view of a store in a read transaction of its own (synchronous: it runs in a worker thread). */
+export interface StoreReader {
+  countLeaves(): number;
+  scanCurrentIndex(): Iterable<CurrentIndexRow[]>;
+  close(): void;
 }
 
 /** A blind-index row: one hashed form of one value of one search parameter. */

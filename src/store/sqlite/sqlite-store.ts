@@ -12,8 +12,10 @@ import type {
   NewAuditRow,
   RewrapRow,
   StoreOptions,
+  StoreReaderSpec,
   WriteGate,
   CurrentRow,
+  CurrentIndexRow,
   IndexRows,
   HistoryPage,
   HistoryQuery,
@@ -28,6 +30,7 @@ import type {
 } from '../types.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 import { candidateCountSql, candidateRowsSql } from './search-sql.js';
+import { scanCurrentIndex } from './index-scan.js';
 
 interface RawVersion {
   seq: number;
@@ -108,7 +111,10 @@ export class SqliteStore implements Store {
 
   readonly #gate: WriteGate | undefined;
 
+  readonly #path: string;
+
   constructor(path: string, options: StoreOptions = {}) {
+    this.#path = path;
     this.#gate = options.writeGate;
     this.#writer = connect(path);
     this.#writer.exec(SCHEMA);
@@ -151,8 +157,6 @@ export class SqliteStore implements Store {
       countLeaves: r.prepare('SELECT COUNT(*) AS n FROM log_leaves'),
       versionsBySeq: r.prepare(`SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE seq >= ? ORDER BY seq LIMIT ?`),
       auditBySeq: r.prepare('SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?'),
-      hashesBetween: r.prepare('SELECT rid, hash FROM search_hash WHERE rid BETWEEN ? AND ? ORDER BY rid'),
-      rangesBetween: r.prepare('SELECT rid, param, lo, hi, unit, unit2 FROM search_range WHERE rid BETWEEN ? AND ? ORDER BY rid'),
       listCurrent: r.prepare('SELECT rid, tenant, type, id, seq, deleted FROM resource_current WHERE rid >= ? ORDER BY rid LIMIT ?'),
       insertRewrap: w.prepare('INSERT INTO rewraps (version_seq, before, after) VALUES (?, ?, ?)'),
       readRewraps: r.prepare('SELECT seq, version_seq, before, after FROM rewraps WHERE seq >= ? ORDER BY seq LIMIT ?'),
@@ -401,21 +405,12 @@ export class SqliteStore implements Store {
     return this.#stmt('auditBySeq').all(fromSeq, limit) as RawAudit[];
   }
 
-  async readIndexRowsBetween(fromRid: number, toRid: number) {
-    const out = new Map<number, { hashes: Uint8Array[]; ranges: { param: string; lo: number; hi: number; unit: Uint8Array | null; unit2: Uint8Array | null }[] }>();
-    const entry = (rid: number) => {
-      let e = out.get(rid);
-      if (e === undefined) {
-        e = { hashes: [], ranges: [] };
-        out.set(rid, e);
-      }
-      return e;
-    };
-    for (const r of this.#stmt('hashesBetween').iterate(fromRid, toRid) as Iterable<{ rid: number; hash: Buffer }>) entry(r.rid).hashes.push(r.hash);
-    for (const r of this.#stmt('rangesBetween').iterate(fromRid, toRid) as Iterable<{ rid: number; param: string; lo: number; hi: number; unit: Buffer | null; unit2: Buffer | null }>) {
-      entry(r.rid).ranges.push({ param: r.param, lo: r.lo, hi: r.hi, unit: r.unit, unit2: r.unit2 });
-    }
-    return out;
+  async *scanCurrentIndex(): AsyncGenerator<CurrentIndexRow[]> {
+    yield* scanCurrentIndex(this.#reader);
+  }
+
+  readerSpec(): StoreReaderSpec {
+    return { kind: 'sqlite', path: this.#path };
   }
 
   async listCurrent(fromRid: number, limit: number) {

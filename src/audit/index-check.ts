@@ -1,0 +1,53 @@
+import { Worker } from 'node:worker_threads';
+import type { CurrentIndexRow, Store } from '../store/index.js';
+import { indexDigestOf } from './leaf.js';
+import { sameHash } from './tree-hash.js';
+
+/**
+ * Step 5 of `vigil verify`: the search index rows of every current, not deleted resource must
+ * hash to the index digest held by the version its pointer names. The leaf walk proves that
+ * digest is the one the log committed to, and that the pointer names the newest version.
+ */
+
+/** The rid of the first current resource whose index rows do not match, if any, in one page. */
+export function firstIndexMismatch(page: readonly CurrentIndexRow[]): number | undefined {
+  for (const r of page) {
+    if (r.deleted) continue;
+    if (r.committed === null || !sameHash(indexDigestOf(r.hashesJson, r.ranges), r.committed)) return r.rid;
+  }
+  return undefined;
+}
+
+/** What the index check found, and over which state of the store. */
+export interface IndexCheckResult {
+  /** The number of log leaves in the snapshot the check read: it is valid only for that state. */
+  readonly leaves: number;
+  readonly brokenRid: number | null;
+  readonly ms: number;
+  readonly inWorker: boolean;
+}
+
+/** Runs the index check on this thread, inside the caller's snapshot. */
+export async function checkIndexHere(store: Store, leaves: number): Promise<IndexCheckResult> {
+  const started = performance.now();
+  for await (const page of store.scanCurrentIndex()) {
+    const rid = firstIndexMismatch(page);
+    if (rid !== undefined) return { leaves, brokenRid: rid, ms: performance.now() - started, inWorker: false };
+  }
+  return { leaves, brokenRid: null, ms: performance.now() - started, inWorker: false };
+}
+
+/**
+ * Starts the index check in a worker thread with its own read-only connection, so it runs on the
+ * second core while this thread walks the leaves. Resolves undefined when the worker fails; the
+ * caller then checks on its own thread.
+ */
+export function startIndexWorker(store: Store): { result: Promise<IndexCheckResult | undefined>; stop: () => Promise<void> } {
+  const worker = new Worker(new URL('./index-worker.js', import.meta.url), { workerData: { spec: store.readerSpec() } });
+  const result = new Promise<IndexCheckResult | undefined>((resolve) => {
+    worker.once('message', (m: Omit<IndexCheckResult, 'inWorker'>) => resolve({ ...m, inWorker: true }));
+    worker.once('error', () => resolve(undefined));
+    worker.once('exit', () => resolve(undefined));
+  });
+  return { result, stop: async () => void (await worker.terminate()) };
+}

@@ -1,0 +1,81 @@
+import Database from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+import type { CurrentIndexRow, StoreReader } from '../types.js';
+
+/** Rows per page handed to the verifier. */
+const PAGE = 4096;
+
+type CurrentRaw = [rid: number, deleted: number, committed: Buffer | null];
+type HashGroupRaw = [rid: number, hashesJson: string];
+type RangeRaw = [rid: number, param: string, lo: number, hi: number, unit: string, unit2: string];
+
+/**
+ * One ordered pass over the current resources and their search index rows: three statements,
+ * each read in rid order, merged here (a merge join, no query per resource). SQLite turns each
+ * resource's hash rows into one string, so 40-odd rows per resource cost one JavaScript value.
+ */
+export function* scanCurrentIndex(db: Db): Generator<CurrentIndexRow[]> {
+  const current = db
+    .prepare('SELECT c.rid, c.deleted, v.index_digest FROM resource_current c LEFT JOIN resource_versions v ON v.seq = c.seq ORDER BY c.rid')
+    .raw()
+    .iterate() as IterableIterator<CurrentRaw>;
+  // The rid index holds (rid, hash) in order, so the groups come out sorted without a sort step.
+  // Were they ever out of order, the digest would differ and verify would fail: a false alarm, never a false pass.
+  const hashes = db
+    .prepare(`SELECT rid, '["' || lower(group_concat(h, '","')) || '"]' FROM (SELECT rid, hex(hash) AS h FROM search_hash ORDER BY rid, hash) GROUP BY rid ORDER BY rid`)
+    .raw()
+    .iterate() as IterableIterator<HashGroupRaw>;
+  const ranges = db.prepare('SELECT rid, param, lo, hi, lower(hex(unit)), lower(hex(unit2)) FROM search_range ORDER BY rid').raw().iterate() as IterableIterator<RangeRaw>;
+  try {
+    let h = hashes.next();
+    let r = ranges.next();
+    let page: CurrentIndexRow[] = [];
+    for (let c = current.next(); c.done !== true; c = current.next()) {
+      const [rid, deleted, committed] = c.value;
+      // Index rows of no current resource are skipped: searches only reach rows of current resources.
+      while (h.done !== true && h.value[0] < rid) h = hashes.next();
+      let hashesJson = '[]';
+      if (h.done !== true && h.value[0] === rid) {
+        hashesJson = h.value[1];
+        h = hashes.next();
+      }
+      while (r.done !== true && r.value[0] < rid) r = ranges.next();
+      const rangeRows: { param: string; lo: number; hi: number; unit: string; unit2: string }[] = [];
+      for (; r.done !== true && r.value[0] === rid; r = ranges.next()) {
+        rangeRows.push({ param: r.value[1], lo: r.value[2], hi: r.value[3], unit: r.value[4], unit2: r.value[5] });
+      }
+      page.push({ rid, deleted: deleted === 1, committed, hashesJson, ranges: rangeRows });
+      if (page.length === PAGE) {
+        yield page;
+        page = [];
+      }
+    }
+    if (page.length > 0) yield page;
+  } finally {
+    // An early stop must release the statements, or the connection stays busy.
+    current.return?.();
+    hashes.return?.();
+    ranges.return?.();
+  }
+}
+
+/**
+ * A read-only connection in a read transaction of its own, for a worker thread. Its snapshot is
+ * taken when it opens; the caller compares `countLeaves()` with its own to know whether both saw
+ * the same state (every write that touches the index appends leaves).
+ */
+export function openSqliteReader(path: string): StoreReader {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 10000');
+  db.exec('BEGIN');
+  const count = db.prepare('SELECT COUNT(*) FROM log_leaves').pluck();
+  count.get(); // the snapshot starts at the first read
+  return {
+    countLeaves: () => count.get() as number,
+    scanCurrentIndex: () => scanCurrentIndex(db),
+    close: () => {
+      db.exec('COMMIT');
+      db.close();
+    },
+  };
+}
