@@ -8,6 +8,8 @@ import { inclusionProofPlan } from './inclusion.js';
 import { noteSigner, noteVerifier, verifierKeyString, type NoteSigner, type NoteVerifier } from './note-key.js';
 import { resolveProofAsync } from './subtree.js';
 import { VigilError } from '../errors.js';
+import type { SyslogWitness } from '../config/index.js';
+import { sendCheckpointToSyslog } from './witness-syslog.js';
 
 /** PKCS#8 DER prefix of an Ed25519 private key; the 32-byte seed follows. */
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -49,6 +51,8 @@ export interface LogOptions {
   readonly witnessFile?: string;
   /** A URL each new checkpoint is POSTed to as JSON `{ origin, size, note }` (a remote witness). */
   readonly witnessUrl?: string;
+  /** A syslog receiver each new checkpoint is sent to as an RFC 5424 message (`VIGIL_WITNESS_SYSLOG`). */
+  readonly witnessSyslog?: SyslogWitness;
   /** Told when a witness could not be reached (the checkpoint itself is stored regardless). */
   readonly onWitnessError?: (err: unknown) => void;
   readonly now?: () => Date;
@@ -95,6 +99,9 @@ export class TransparencyLog {
     // The witness keeps its own copy: rolling the database back cannot roll this file back.
     if (this.#o.witnessFile !== undefined) appendFileSync(this.#o.witnessFile, `${JSON.stringify({ size, note })}\n`, { mode: 0o600 });
     if (this.#o.witnessUrl !== undefined) await this.#post(this.#o.witnessUrl, { origin: this.#o.origin, size, note });
+    if (this.#o.witnessSyslog !== undefined) {
+      await sendCheckpointToSyslog(this.#o.witnessSyslog, { origin: this.#o.origin, size, note }, new Date(row.createdAt)).catch((err: unknown) => this.#o.onWitnessError?.(err));
+    }
     return row;
   }
 

@@ -32,6 +32,8 @@ export interface Config {
   readonly witnessFile: string | undefined;
   /** A URL every checkpoint is POSTed to (a remote witness); https unless on loopback. */
   readonly witnessUrl: string | undefined;
+  /** A syslog receiver every checkpoint is sent to (`tls://host:port`, or `tcp://` on loopback). */
+  readonly witnessSyslog: SyslogWitness | undefined;
   /** A sign-in session unused this long ends (idle logoff), in seconds. */
   readonly sessionIdleSeconds: number;
   /** A sign-in session ends this long after sign-in whatever its use, in seconds. */
@@ -62,6 +64,7 @@ export const ENV_KEYS = [
   'VIGIL_TOKEN_RATE_LIMIT',
   'VIGIL_WITNESS_FILE',
   'VIGIL_WITNESS_URL',
+  'VIGIL_WITNESS_SYSLOG',
   'VIGIL_SESSION_IDLE',
   'VIGIL_SESSION_MAX',
   'VIGIL_BREAK_GLASS_MINUTES',
@@ -109,6 +112,43 @@ function witnessUrl(raw: string | undefined, problems: string[]): string | undef
   }
   problems.push('VIGIL_WITNESS_URL must be an https URL (http only on loopback)');
   return undefined;
+}
+
+/** Where the syslog witness listens. */
+export interface SyslogWitness {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+}
+
+/**
+ * Parses `tcp://HOST:PORT` (loopback only: nothing else protects it in transit) or
+ * `tls://HOST:PORT`; undefined when it is neither.
+ *
+ * @example
+ * parseSyslogWitness('tls://siem.example.org:6514') // { host: 'siem.example.org', port: 6514, tls: true }
+ */
+export function parseSyslogWitness(raw: string): SyslogWitness | undefined {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return undefined;
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(u.port);
+  if (host === '' || !Number.isInteger(port) || port < 1 || (u.pathname !== '' && u.pathname !== '/') || u.search !== '' || u.username !== '') return undefined;
+  if (u.protocol === 'tls:') return { host, port, tls: true };
+  if (u.protocol === 'tcp:' && isLoopbackHost(host)) return { host, port, tls: false };
+  return undefined;
+}
+
+/** The syslog witness: TLS, or plain TCP on this machine only (a checkpoint's integrity in transit matters). */
+function witnessSyslog(raw: string | undefined, problems: string[]): SyslogWitness | undefined {
+  if (raw === undefined) return undefined;
+  const target = parseSyslogWitness(raw);
+  if (target === undefined) problems.push('VIGIL_WITNESS_SYSLOG must be tls://HOST:PORT (tcp://HOST:PORT only on loopback)');
+  return target;
 }
 
 /**
@@ -210,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     tokenRateLimit: int('VIGIL_TOKEN_RATE_LIMIT', 30, 1, 100_000),
     witnessFile: get('VIGIL_WITNESS_FILE') === undefined ? undefined : resolve(get('VIGIL_WITNESS_FILE') ?? ''),
     witnessUrl: witnessUrl(get('VIGIL_WITNESS_URL'), problems),
+    witnessSyslog: witnessSyslog(get('VIGIL_WITNESS_SYSLOG'), problems),
     sessionIdleSeconds: 60 * int('VIGIL_SESSION_IDLE', 15, 1, 24 * 60),
     sessionMaxSeconds: 60 * int('VIGIL_SESSION_MAX', 12 * 60, 5, 7 * 24 * 60),
     breakGlassSeconds: 60 * int('VIGIL_BREAK_GLASS_MINUTES', 60, 1, 24 * 60),

@@ -124,6 +124,7 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
         ...logKeys(keyring.derive(`log-signing:${config.tenant}`), origin),
         ...(config.witnessFile === undefined ? {} : { witnessFile: config.witnessFile }),
         ...(config.witnessUrl === undefined ? {} : { witnessUrl: config.witnessUrl }),
+        ...(config.witnessSyslog === undefined ? {} : { witnessSyslog: config.witnessSyslog }),
         ...(options.onWitnessError === undefined ? {} : { onWitnessError: options.onWitnessError }),
         now,
       }),
