@@ -2,10 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { AuditRow, RewrapRow, Store, VersionRow } from '../store/index.js';
 import { openCheckpoint } from './checkpoint.js';
 import { MerkleFrontier } from './frontier.js';
+import { VigilError } from '../errors.js';
 import { checkIndexHere, startIndexWorker, type IndexCheckResult } from './index-check.js';
 import { auditLeafData, leafHash, rewrapLeafData, sha256, versionLeafData } from './leaf.js';
 import type { NoteVerifier } from './note-key.js';
 import { sameHash } from './tree-hash.js';
+import { fetchWitnessCheckpoint } from './witness-fetch.js';
 
 /** Where verification first failed. */
 export interface Broken {
@@ -34,6 +36,8 @@ export interface VerifyOptions {
   /** The log key, derived from the master key: never taken from the database being checked. */
   readonly verifier: NoteVerifier;
   readonly witnessFile?: string;
+  /** A remote witness whose newest checkpoint (GET, JSON `{ origin, size, note }`) is checked too. */
+  readonly witnessUrl?: string;
   readonly onProgress?: (done: number, total: number) => void;
   /** Check the search index on a worker thread beside the leaf walk; default: when the log has 20,000 leaves or more. */
   readonly indexWorker?: boolean;
@@ -88,15 +92,26 @@ class Stream<T extends { seq: number }> {
  * trusts nothing in the database but what it can recompute. Stops at the first broken leaf.
  */
 export async function verifyLog(o: VerifyOptions): Promise<VerifyResult> {
-  return o.store.snapshot(() => verifySnapshot(o));
+  // The network is asked before the read transaction starts, so a slow witness does not hold it open.
+  let remote: string[] | undefined = [];
+  if (o.witnessUrl !== undefined) {
+    try {
+      remote = [await fetchWitnessCheckpoint(o.witnessUrl)];
+    } catch (err) {
+      if (err instanceof VigilError && err.code === 'ERR_CONFIG') throw err;
+      remote = undefined;
+    }
+  }
+  return o.store.snapshot(() => verifySnapshot(o, remote));
 }
 
-async function verifySnapshot(o: VerifyOptions): Promise<VerifyResult> {
+async function verifySnapshot(o: VerifyOptions, remote: string[] | undefined): Promise<VerifyResult> {
   const started = performance.now();
   const store = o.store;
   const total = await store.countLeaves();
   const checkpoints = await store.listCheckpoints();
-  const witnessed = readWitness(o.witnessFile);
+  const fromFile = readWitness(o.witnessFile);
+  const witnessed = fromFile === undefined ? undefined : [...fromFile, ...(remote ?? [])];
   let leafPhaseMs = 0;
   let index: IndexCheckResult | undefined;
   const result = (firstBroken: Broken | null, leaves: number): VerifyResult => {
@@ -111,6 +126,7 @@ async function verifySnapshot(o: VerifyOptions): Promise<VerifyResult> {
     };
   };
   if (witnessed === undefined) return result({ position: 0, kind: 'witness', detail: 'the witness file is missing or unreadable' }, 0);
+  if (remote === undefined) return result({ position: 0, kind: 'witness', detail: 'the remote witness could not be read' }, 0);
 
   // Without any signed checkpoint nothing proves the leaves were not all recomputed.
   if (total > 0 && checkpoints.length === 0 && witnessed.length === 0) {

@@ -26,9 +26,10 @@ export function verifyCommand(program: Command): void {
   dataOption(program.command('verify').description('recompute every log leaf from the database and check the tree against the signed checkpoints'))
     .option('--json', 'print JSON')
     .option('--witness <file>', 'a witness file of checkpoints to check too (default: VIGIL_WITNESS_FILE)')
+    .option('--witness-url <url>', "a remote witness to check too: GET answers its newest checkpoint as JSON {origin, size, note} (https, or http on loopback)")
     .option('--proof <file>', 'check a saved inclusion proof offline instead (needs --key)')
     .option('--key <verifier-key>', "the log's public key, as printed by `vigil log key`")
-    .action(async (opts: { data?: string; json?: boolean; witness?: string; proof?: string; key?: string }) => {
+    .action(async (opts: { data?: string; json?: boolean; witness?: string; witnessUrl?: string; proof?: string; key?: string }) => {
       if (opts.proof !== undefined) {
         if (opts.key === undefined) throw new VigilError('ERR_CONFIG', 'vigil verify --proof needs --key (the log key you trust, from `vigil log key`)');
         const r = verifyProofFile(opts.proof, opts.key);
@@ -49,6 +50,7 @@ export function verifyCommand(program: Command): void {
           origin: log.origin,
           verifier: parseVerifierKey(log.verifierKey),
           ...(witness === undefined ? {} : { witnessFile: witness }),
+          ...(opts.witnessUrl === undefined ? {} : { witnessUrl: opts.witnessUrl }),
           onProgress: (done) => bar.update(done),
         }).finally(() => bar.stop());
         const human = result.ok
