@@ -1,4 +1,4 @@
-import { toTypedValue } from '@medplum/core';
+import { toTypedValue, type TypedValue } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import type { HashIndexRow, RangeIndexRow, IndexRows } from '../../store/index.js';
 import { BlindIndex, PREFIX_LENGTHS, TEXT_PREFIXES, normalize, prefix, trigrams, type HashTag } from './blind-index.js';
@@ -26,6 +26,16 @@ export function dateBuckets(ms: number): { dy: string; dm: string; dd: string } 
 export const BUCKET_YEAR_MIN = 1800;
 export const BUCKET_YEAR_MAX = 2200;
 
+/** Hash forms worth remembering: the value-less marker and token forms, which repeat across resources. */
+const CACHED_TAGS = new Set<HashTag>(['m', 'c', 's', 'n', 'y', 'x']);
+/**
+ * Token parameters whose values identify a person: their hashes are never remembered, so the
+ * cache holds only codes, systems and displays shared by many records, not who they belong to.
+ */
+const PERSONAL_TOKENS = new Set(['identifier', 'telecom', 'email', 'phone']);
+/** Entries kept before the cache starts over (a few MB at most). */
+const CACHE_MAX = 50_000;
+
 /**
  * Builds the index rows of one resource: blind-index hashes for strings, tokens, references, uris
  * and identifying dates; plaintext ranges only for non-identifying dates, numbers and quantities.
@@ -33,23 +43,39 @@ export const BUCKET_YEAR_MAX = 2200;
 export class IndexBuilder {
   readonly #blind: BlindIndex;
   readonly #base: string;
+  /** Hashes of repeated non-identifying forms (status codes, LOINC codes, systems): an HMAC costs microseconds, a lookup far less. */
+  readonly #cache = new Map<string, Buffer>();
 
   constructor(blind: BlindIndex, fhirBaseUrl: string) {
     this.#blind = blind;
     this.#base = fhirBaseUrl;
   }
 
+  #hash(type: string, param: string, tag: HashTag, value: string): Buffer {
+    if (!CACHED_TAGS.has(tag) || PERSONAL_TOKENS.has(param)) return this.#blind.hash(type, param, tag, value);
+    const key = `${type}\u0000${param}\u0000${tag}\u0000${value}`;
+    let hash = this.#cache.get(key);
+    if (hash === undefined) {
+      if (this.#cache.size >= CACHE_MAX) this.#cache.clear();
+      hash = this.#blind.hash(type, param, tag, value);
+      this.#cache.set(key, hash);
+    }
+    return hash;
+  }
+
   rows(resource: Resource): IndexRows {
     const type = resource.resourceType;
-    const typed = toTypedValue(resource);
+    let typed: TypedValue | undefined;
+    // FHIRPath's input is built only when a parameter needs FHIRPath (most are read directly).
+    const root = (): TypedValue => (typed ??= toTypedValue(resource));
     const hashes = new Map<string, HashIndexRow>();
     const ranges: RangeIndexRow[] = [];
     const add = (param: string, tag: HashTag, value: string): void => {
-      const hash = this.#blind.hash(type, param, tag, value);
-      hashes.set(`${param}\u0000${hash.toString('hex')}`, { param, hash });
+      const hash = this.#hash(type, param, tag, value);
+      hashes.set(`${param}\u0000${hash.toString('latin1')}`, { param, hash });
     };
     for (const param of indexedParams(type)) {
-      const found = paramValues(resource, param, this.#base, typed);
+      const found = paramValues(resource, param, this.#base, root);
       if (found === undefined || found.values.length === 0) continue;
       add(param.code, 'm', '');
       this.#add(type, param, found, add, ranges);
@@ -88,8 +114,9 @@ export class IndexBuilder {
       case 'reference':
         for (const ref of found.values) {
           add(code, 'r', ref);
+          // A bare id searches the `r` form when the parameter has one target type (plan.ts), so only others need `i`.
           const slash = ref.indexOf('/');
-          if (slash > 0 && !ref.includes(':')) add(code, 'i', ref.slice(slash + 1));
+          if (param.targets.length !== 1 && slash > 0 && !ref.includes(':')) add(code, 'i', ref.slice(slash + 1));
         }
         return;
       case 'uri':
@@ -114,9 +141,9 @@ export class IndexBuilder {
         return;
       case 'quantity':
         for (const q of found.values) {
-          const unit = q.system !== undefined && q.code !== undefined ? this.#blind.hash(type, code, 's', `${q.system}|${q.code}`) : null;
+          const unit = q.system !== undefined && q.code !== undefined ? this.#hash(type, code, 's', `${q.system}|${q.code}`) : null;
           const bare = q.code ?? q.unit;
-          ranges.push({ param: code, lo: q.value, hi: q.value, unit, unit2: bare === undefined ? null : this.#blind.hash(type, code, 'c', bare) });
+          ranges.push({ param: code, lo: q.value, hi: q.value, unit, unit2: bare === undefined ? null : this.#hash(type, code, 'c', bare) });
         }
         return;
     }

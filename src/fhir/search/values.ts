@@ -133,14 +133,22 @@ function quantityValues(tv: TypedValue): QuantityValue[] {
   return [{ value: o['value'], system: str(o['system']), code: str(o['code']), unit: str(o['unit']) }];
 }
 
-/** Evaluates a parameter on a resource and converts what it finds to searchable values. */
-export function paramValues(resource: Resource, param: SearchParam, fhirBaseUrl: string, typed: TypedValue = toTypedValue(resource)): ParamValues | undefined {
+/**
+ * Evaluates a parameter on a resource and converts what it finds to searchable values. `typed`
+ * gives the resource as FHIRPath's input, built once by the caller for all its parameters.
+ */
+export function paramValues(resource: Resource, param: SearchParam, fhirBaseUrl: string, typed?: () => TypedValue): ParamValues | undefined {
   const found: TypedValue[] = [];
   const resolved: string[] = [];
   for (const branch of param.branches) {
     let values: TypedValue[];
     try {
-      values = branch.compiled.eval({ variables: { '%resource': typed, '%rootResource': typed } }, [typed]);
+      if (branch.read !== undefined) {
+        values = branch.read(resource);
+      } else {
+        const root = typed === undefined ? toTypedValue(resource) : typed();
+        values = branch.compiled.eval({ variables: { '%resource': root, '%rootResource': root } }, [root]);
+      }
     } catch {
       continue;
     }

@@ -1,0 +1,91 @@
+import { getElementDefinition, type TypedValue } from '@medplum/core';
+import { loadDefinitions } from '../definitions.js';
+
+/** Reads the values of one search expression branch straight from a resource's JSON. */
+export type Accessor = (resource: object) => TypedValue[];
+
+/** One step of a path: the JSON property names it may take, each with the FHIR type it holds. */
+type Step = readonly { readonly key: string; readonly type: string }[];
+
+/**
+ * `Type.a.b.c`: the only shape compiled here. `as T` is left to FHIRPath, whose Medplum engine
+ * lets, say, a dateTime pass `as(string)`; a reader of its own would index other values.
+ */
+const SIMPLE = /^[A-Z][A-Za-z]+(?:\.[a-z][A-Za-z]*)+$/;
+
+/** Element types that keep the path inside the type that declares them. */
+const INLINE = new Set(['BackboneElement', 'Element']);
+
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * The steps of `Type.a.b`, with each step's FHIR type taken from the StructureDefinitions; a
+ * choice element (`value[x]`) becomes one JSON key per type it allows. Undefined when any step is
+ * not a plain element (contained resources, content references).
+ */
+function steps(path: string): Step[] | undefined {
+  const [root, ...names] = path.split('.');
+  if (root === undefined || names.length === 0) return undefined;
+  const out: Step[] = [];
+  let owner = root;
+  let relative: string[] = [];
+  for (const [i, name] of names.entries()) {
+    relative.push(name);
+    const element = getElementDefinition(owner, relative.join('.'));
+    if (element === undefined || element.type.length === 0) return undefined;
+    const last = i === names.length - 1;
+    const codes = element.type.map((t) => t.code);
+    if (codes.length === 1 && !element.path.endsWith('[x]')) {
+      const code = codes[0] ?? '';
+      if (code === 'Resource') return undefined;
+      out.push([{ key: name, type: code }]);
+      if (!INLINE.has(code)) {
+        owner = code;
+        relative = [];
+      }
+      continue;
+    }
+    // A choice: only as the last step (the values' own type then tells the value readers what they are).
+    if (!last) return undefined;
+    out.push(codes.map((code) => ({ key: `${name}${capitalize(code)}`, type: code })));
+  }
+  return out;
+}
+
+/**
+ * Compiles a search expression branch into a direct reader when it is a plain element path, so
+ * indexing need not run the FHIRPath engine for it. It returns what
+ * FHIRPath returns for such a path: every value along the path, arrays flattened, each with its
+ * element type. Anything else (where(), functions, unions) gives undefined and stays FHIRPath.
+ *
+ * @example
+ * compileAccessor('Observation.code')?.(observation); // [{ type: 'CodeableConcept', value: {...} }]
+ */
+export function compileAccessor(expression: string): Accessor | undefined {
+  if (!SIMPLE.test(expression)) return undefined;
+  loadDefinitions();
+  const compiled = steps(expression);
+  if (compiled === undefined) return undefined;
+  return (resource) => {
+    let current: unknown[] = [resource];
+    let out: TypedValue[] = [];
+    for (const step of compiled) {
+      const next: unknown[] = [];
+      out = [];
+      for (const holder of current) {
+        if (typeof holder !== 'object' || holder === null) continue;
+        for (const { key, type } of step) {
+          const value = (holder as Record<string, unknown>)[key];
+          if (value === undefined || value === null) continue;
+          for (const item of Array.isArray(value) ? value : [value]) {
+            if (item === undefined || item === null) continue;
+            next.push(item);
+            out.push({ type, value: item });
+          }
+        }
+      }
+      current = next;
+    }
+    return out;
+  };
+}
