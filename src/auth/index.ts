@@ -1,6 +1,6 @@
 export { ScopeSet, parseScope } from './scopes.js';
 export type { ResourceScope, Permission, ScopeContext } from './scopes.js';
-export { TokenService } from './tokens.js';
+export { TokenService, RevokedToken } from './tokens.js';
 export type { Principal, IssuedToken, TokenServiceOptions, UserClaims, RevocationCheck } from './tokens.js';
 export { SealedRecords } from './records.js';
 export type { SealedRecord } from './records.js';

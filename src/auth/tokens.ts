@@ -35,6 +35,15 @@ export interface UserClaims {
   readonly patient?: string;
 }
 
+/** The cause of a 401 for a genuine token that was revoked (or whose session or user ended). */
+export class RevokedToken extends Error {
+  readonly principal: Principal;
+  constructor(principal: Principal) {
+    super('revoked');
+    this.principal = principal;
+  }
+}
+
 /** Answers whether a verified token has since been revoked (logout, revocation, disabled user). */
 export type RevocationCheck = (principal: Principal) => Promise<boolean>;
 
@@ -108,7 +117,8 @@ export class TokenService {
   /** Verifies a bearer token: signature (EdDSA only), `typ`, issuer, audience, expiry. */
   async verify(token: string): Promise<Principal> {
     const principal = await this.#verifySignature(token);
-    if (this.#revoked !== undefined && (await this.#revoked(principal))) throw unauthenticated();
+    // The caller sees the one 401; the audit entry may name whose (genuine) token it was.
+    if (this.#revoked !== undefined && (await this.#revoked(principal))) throw unauthenticated(new RevokedToken(principal));
     return principal;
   }
 

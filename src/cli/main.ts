@@ -11,6 +11,7 @@ import { auditExportCommand } from './audit-export.js';
 import { usersCommand } from './users.js';
 import { clientsCommand } from './clients.js';
 import { scanCommand } from './scan.js';
+import { honeytokensCommand } from './honeytokens.js';
 
 const program = new Command('vigil')
   .description('Vigil: a FHIR R4 server with security built into every layer')
@@ -28,6 +29,7 @@ auditExportCommand(program);
 usersCommand(program);
 clientsCommand(program);
 scanCommand(program);
+honeytokensCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -42,6 +42,15 @@ export interface Config {
   readonly breakGlassSeconds: number;
   /** Whether a clinician may see patients of the organizations they belong to without another relationship. */
   readonly sameOrganizationAccess: boolean;
+  /** Whether the detection engine runs in the server. */
+  readonly detect: boolean;
+  /** A JSON file of per-rule settings (enabled, severity, response, thresholds). */
+  readonly detectRulesFile: string | undefined;
+  /** A URL every new alert is POSTed to, signed with HMAC-SHA256 under `alertWebhookSecret`. */
+  readonly alertWebhook: string | undefined;
+  readonly alertWebhookSecret: string | undefined;
+  /** A syslog receiver every new alert is sent to (RFC 5424). */
+  readonly alertSyslog: SyslogWitness | undefined;
 }
 
 /** Every environment variable Vigil reads; any other `VIGIL_*` variable refuses to start. */
@@ -69,6 +78,11 @@ export const ENV_KEYS = [
   'VIGIL_SESSION_MAX',
   'VIGIL_BREAK_GLASS_MINUTES',
   'VIGIL_SAME_ORGANIZATION_ACCESS',
+  'VIGIL_DETECT',
+  'VIGIL_DETECT_RULES',
+  'VIGIL_ALERT_WEBHOOK',
+  'VIGIL_ALERT_WEBHOOK_SECRET',
+  'VIGIL_ALERT_SYSLOG',
 ] as const;
 
 type EnvKey = (typeof ENV_KEYS)[number];
@@ -112,6 +126,27 @@ function witnessUrl(raw: string | undefined, problems: string[]): string | undef
   }
   problems.push('VIGIL_WITNESS_URL must be an https URL (http only on loopback)');
   return undefined;
+}
+
+/** The alert webhook: https (http on loopback), and only with a secret of at least 32 characters to sign with. */
+function alertWebhook(raw: string | undefined, secret: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  if (secret === undefined || secret.length < 32) problems.push('VIGIL_ALERT_WEBHOOK needs VIGIL_ALERT_WEBHOOK_SECRET of at least 32 characters');
+  try {
+    const u = new URL(raw);
+    if (u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname.replace(/^\[|\]$/g, '')))) return u.href;
+  } catch {
+    // reported below
+  }
+  problems.push('VIGIL_ALERT_WEBHOOK must be an https URL (http only on loopback)');
+  return undefined;
+}
+
+function alertSyslog(raw: string | undefined, problems: string[]): SyslogWitness | undefined {
+  if (raw === undefined) return undefined;
+  const target = parseSyslogWitness(raw);
+  if (target === undefined) problems.push('VIGIL_ALERT_SYSLOG must be tls://HOST:PORT (tcp://HOST:PORT only on loopback)');
+  return target;
 }
 
 /** Where the syslog witness listens. */
@@ -255,6 +290,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     sessionMaxSeconds: 60 * int('VIGIL_SESSION_MAX', 12 * 60, 5, 7 * 24 * 60),
     breakGlassSeconds: 60 * int('VIGIL_BREAK_GLASS_MINUTES', 60, 1, 24 * 60),
     sameOrganizationAccess: bool('VIGIL_SAME_ORGANIZATION_ACCESS'),
+    detect: get('VIGIL_DETECT') === undefined ? true : bool('VIGIL_DETECT'),
+    detectRulesFile: get('VIGIL_DETECT_RULES') === undefined ? undefined : resolve(get('VIGIL_DETECT_RULES') ?? ''),
+    alertWebhook: alertWebhook(get('VIGIL_ALERT_WEBHOOK'), get('VIGIL_ALERT_WEBHOOK_SECRET'), problems),
+    alertWebhookSecret: get('VIGIL_ALERT_WEBHOOK_SECRET'),
+    alertSyslog: alertSyslog(get('VIGIL_ALERT_SYSLOG'), problems),
   };
   if (problems.length > 0) {
     throw new VigilError('ERR_CONFIG', `Vigil cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

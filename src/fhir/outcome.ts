@@ -22,6 +22,7 @@ const ISSUE_CODES: Record<ErrorCode, IssueCode> = {
   ERR_UNAUTHENTICATED: 'login',
   ERR_SCOPE: 'forbidden',
   ERR_ACCESS_DENIED: 'forbidden',
+  ERR_READ_ONLY_MODE: 'transient',
   ERR_OAUTH: 'security',
   ERR_RATE_LIMITED: 'throttled',
   ERR_INTEGRITY: 'exception',

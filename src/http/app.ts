@@ -16,6 +16,8 @@ import { registerAccessReportRoutes } from './access-report-routes.js';
 import { registerLogRoutes } from './log-routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerBreakGlassRoutes } from './break-glass-routes.js';
+import { registerDetectRoutes } from './detect-routes.js';
+import { installModeGuard } from './mode-guard.js';
 
 export interface AppOptions {
   readonly logger: Logger;
@@ -92,6 +94,8 @@ export async function buildApp(vigil: Vigil, options: AppOptions): Promise<Fasti
   registerLogRoutes(app, vigil);
   registerAdminRoutes(app, vigil);
   registerBreakGlassRoutes(app, vigil);
+  registerDetectRoutes(app, vigil);
+  installModeGuard(app, vigil.detection.mode);
   await app.ready();
   return app;
 }

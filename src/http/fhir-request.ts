@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { VigilError } from '../errors.js';
-import type { Permission, Principal, TokenService } from '../auth/index.js';
+import { RevokedToken, type Permission, type Principal, type TokenService } from '../auth/index.js';
 import { infoOutcome, type ResourceVersion } from '../fhir/index.js';
 import type { AccessGate } from '../policy/index.js';
 
@@ -25,7 +25,19 @@ export async function authenticate(request: FastifyRequest, tokens: TokenService
   const header = request.headers.authorization;
   const m = header === undefined ? null : /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(header);
   if (m === null || m[1] === undefined) throw new VigilError('ERR_UNAUTHENTICATED', 'The access token is missing, invalid or expired');
-  const principal = await tokens.verify(m[1]);
+  let principal: Principal;
+  try {
+    principal = await tokens.verify(m[1]);
+  } catch (err) {
+    // A revoked but genuine token names its holder in the audit entry: detection watches for it.
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause instanceof RevokedToken && request.audit !== undefined) {
+      request.audit.client = cause.principal.clientId;
+      if (cause.principal.userId !== undefined) request.audit.user = cause.principal.userId;
+      request.audit.decision = 'revoked';
+    }
+    throw err;
+  }
   request.principal = principal;
   return principal;
 }

@@ -79,7 +79,11 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
       if (isVigilError(err) && err.code === 'ERR_GONE' && g.isUser && (await g.patients(knownType((request.params as TypeParams).type), 'r')) !== 'all') throw new VigilError('ERR_NOT_FOUND');
       throw err;
     }
-    if (!(await g.canRead(JSON.parse(version.json) as Resource))) throw new VigilError('ERR_NOT_FOUND');
+    if (!(await g.canRead(JSON.parse(version.json) as Resource))) {
+      // The caller sees "not found"; the audit entry knows the record exists and was hidden.
+      if (request.audit !== undefined) request.audit.decision = 'hidden';
+      throw new VigilError('ERR_NOT_FOUND');
+    }
     return version;
   };
 

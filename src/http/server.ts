@@ -29,6 +29,11 @@ export async function startServer(vigil: Vigil, logger: Logger): Promise<Running
   checkpoints?.unref();
   const stats = setInterval(() => void vigil.store.optimize().catch(() => undefined), 600_000);
   stats.unref();
+  // Detection reads the audit trail as it is committed (this process's and any other's).
+  if (vigil.config.detect) {
+    vigil.detection.onError = (err) => logger.warn({ code: (err as { code?: string }).code }, 'detection: a rule, response or notification failed');
+    await vigil.detection.engine.start();
+  }
   return {
     app,
     address,
@@ -36,6 +41,7 @@ export async function startServer(vigil: Vigil, logger: Logger): Promise<Running
       clearInterval(timer);
       if (checkpoints !== undefined) clearInterval(checkpoints);
       clearInterval(stats);
+      await vigil.detection.engine.stop();
       await app.close();
       // A last checkpoint covers everything written until the stop.
       await vigil.log.checkpoint().catch(() => undefined);

@@ -10,6 +10,7 @@ import { ClientRegistry, SealedRecords, SigningKeys, TokenService, ensureBootstr
 import { openOAuthState, revocationCheck, type OAuthState, type SessionStore } from '../auth/index.js';
 import { UserDirectory } from '../auth/users.js';
 import { AccessPolicy } from '../policy/index.js';
+import { Detection } from '../detect/index.js';
 import { TransparencyLog, logKeys, logOrigin } from '../audit/log.js';
 
 /** Everything a running Vigil (server or CLI command) works with, opened on one data directory. */
@@ -20,6 +21,8 @@ export interface Vigil {
   readonly repository: Repository;
   /** The access decision: roles, scopes, care relationships, Consent, labels, break-the-glass. */
   readonly policy: AccessPolicy;
+  /** Detection: the server mode, alerts and the streaming engine (started by the server). */
+  readonly detection: Detection;
   readonly signingKeys: SigningKeys;
   readonly clients: ClientRegistry;
   readonly tokens: TokenService;
@@ -96,20 +99,22 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
     const oauth = openOAuthState({ records, sessionIdleSeconds: config.sessionIdleSeconds, sessionMaxSeconds: config.sessionMaxSeconds, tokenUrl, now });
     const repository = new Repository({ store, keyring, tenant: config.tenant, fhirBaseUrl: config.fhirBaseUrl, now });
     const users = new UserDirectory(records, { now });
+    const policy = new AccessPolicy({
+      repository,
+      records,
+      users,
+      fhirBaseUrl: config.fhirBaseUrl,
+      breakGlassSeconds: config.breakGlassSeconds,
+      sameOrganizationAccess: config.sameOrganizationAccess,
+      now,
+    });
     const vigil: Vigil = {
       config,
       store,
       keyring,
       repository,
-      policy: new AccessPolicy({
-        repository,
-        records,
-        users,
-        fhirBaseUrl: config.fhirBaseUrl,
-        breakGlassSeconds: config.breakGlassSeconds,
-        sameOrganizationAccess: config.sameOrganizationAccess,
-        now,
-      }),
+      policy,
+      detection: new Detection({ config, store, records, repository, policy, users, sessions: oauth.sessions, clients, now }),
       signingKeys,
       clients,
       tokens,

@@ -1,0 +1,10 @@
+export { Detection } from './detection.js';
+export type { DetectionDeps } from './detection.js';
+export { ServerMode } from './mode.js';
+export type { Mode, ModeState } from './mode.js';
+export { AlertStore } from './alerts.js';
+export type { Alert, AlertStatus } from './alerts.js';
+export { plantHoneytokens, listHoneytokens } from './honeytokens.js';
+export { signature, alertSyslogMessage } from './notify.js';
+export { createRules } from './rules/index.js';
+export type { Rule, RuleSettings, Severity, Finding } from './types.js';
