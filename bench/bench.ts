@@ -26,6 +26,7 @@
  * npm run bench -- --duration 5 --connections 20
  * npm run bench -- --json > bench.json            # one JSON object on stdout
  * npm run bench -- --part search --patients 10000 # import and search only, at full scale
+ * npm run bench -- --part backup --patients 1000 # backup create, verify and restore throughput (resources/s)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, openSync, closeSync, existsSync } from 'node:fs';
@@ -36,6 +37,7 @@ import { parseArgs } from 'node:util';
 import autocannon, { type Client, type Options, type Request, type Result } from 'autocannon';
 import { VERSION } from '../src/version.js';
 import { clinicianToken } from './policy-bench.js';
+import { runBackupBench, backupTable, type BackupBenchReport } from './backup-bench.js';
 import { DEFAULT_PATIENTS, DEFAULT_SEARCH_REQUESTS, runSearchBench, searchTable, searchTargets, type SearchReport } from './search-bench.js';
 
 const SEEDED_PATIENTS = 300;
@@ -54,7 +56,7 @@ export interface BenchOptions {
   readonly connections: number;
   readonly json: boolean;
   /** Which parts run: the HTTP scenarios, the import and search part, or both. */
-  readonly part: 'http' | 'search' | 'all';
+  readonly part: 'http' | 'search' | 'backup' | 'all';
   /** Patients imported for the search part. */
   readonly patients: number;
   /** Timed requests per search query kind. */
@@ -92,6 +94,8 @@ export interface BenchReport {
   readonly scenarios: ScenarioReport[];
   /** The import and search part, when it ran. */
   readonly search?: SearchReport;
+  /** The backup part (`--part backup` only). */
+  readonly backup?: BackupBenchReport;
   /** The audit log part: tree rebuild speed and vigil verify over the search data. */
   readonly log?: { rebuildLeavesPerSecond: number; leafHashesPerSecond: number; verify?: VerifyFigures };
   readonly targets: TargetReport[];
@@ -138,7 +142,7 @@ function parseOptions(argv: string[]): BenchOptions {
   // A scenario must fit in one access token (300 s by default), warm-up included.
   const durationSeconds = int('duration', values.duration, 1, 290);
   const part = values.part;
-  if (part !== 'http' && part !== 'search' && part !== 'all') throw new Error('--part must be http, search or all');
+  if (part !== 'http' && part !== 'search' && part !== 'backup' && part !== 'all') throw new Error('--part must be http, search, backup or all');
   return {
     durationSeconds,
     warmupSeconds: durationSeconds >= 5 ? 2 : 1,
@@ -461,9 +465,10 @@ async function runLog(searched: boolean): Promise<{ rebuildLeavesPerSecond: numb
 
 async function runBench(opts: BenchOptions): Promise<BenchReport> {
   tempDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
-  const http = opts.part === 'search' ? { scenarios: [], targets: [], seededPatients: 0 } : await runHttp(opts);
-  const search = opts.part === 'http' ? undefined : await runSearch(opts);
-  const log = opts.part === 'http' ? undefined : await runLog(search !== undefined);
+  const backup = opts.part === 'backup' ? await runBackupBench(tempDir, opts.patients, progress) : undefined;
+  const http = opts.part === 'search' || backup !== undefined ? { scenarios: [], targets: [], seededPatients: 0 } : await runHttp(opts);
+  const search = opts.part === 'http' || backup !== undefined ? undefined : await runSearch(opts);
+  const log = opts.part === 'http' || backup !== undefined ? undefined : await runLog(search !== undefined);
   const cpuList = cpus();
   return {
     vigilVersion: VERSION,
@@ -480,6 +485,7 @@ async function runBench(opts: BenchOptions): Promise<BenchReport> {
     scenarios: http.scenarios,
     ...(search === undefined ? {} : { search }),
     ...(log === undefined ? {} : { log }),
+    ...(backup === undefined ? {} : { backup }),
     targets: [
       ...http.targets,
       ...(search === undefined ? [] : searchTargets(search)),
@@ -497,7 +503,7 @@ async function runBench(opts: BenchOptions): Promise<BenchReport> {
           ]),
       ...(log === undefined ? [] : [{ description: 'RFC 9162 root rebuild (1M leaves, in process)', measured: log.rebuildLeavesPerSecond, threshold: 300_000, unit: 'leaves/s' as const, met: log.rebuildLeavesPerSecond >= 300_000 }]),
     ],
-    ok: http.scenarios.every((s) => s.non2xx === 0 && s.errors === 0 && s.ok2xx > 0) && (search === undefined || search.ok),
+    ok: http.scenarios.every((s) => s.non2xx === 0 && s.errors === 0 && s.ok2xx > 0) && (search === undefined || search.ok) && (backup === undefined || (backup.verify.ok && backup.restore.ok)),
   };
 }
 
@@ -521,6 +527,7 @@ function table(report: BenchReport): string {
       ]
     : [`Vigil ${report.vigilVersion} bench: ${m.cpus} CPUs (${m.cpuModel}), Node ${m.node}; load generator on the same machine`];
   if (report.search !== undefined) lines.push('', ...searchTable(report.search));
+  if (report.backup !== undefined) lines.push('', ...backupTable(report.backup));
   const describe = (t: TargetReport): string => {
     switch (t.unit) {
       case 'ratio':
@@ -550,7 +557,7 @@ async function main(): Promise<number> {
   try {
     opts = parseOptions(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--duration S] [--connections N] [--part http|search|all] [--patients N] [--search-requests N] [--json]\n`);
+    process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--duration S] [--connections N] [--part http|search|backup|all] [--patients N] [--search-requests N] [--json]\n`);
     return 2;
   }
   const interrupted = (): void => void cleanup().finally(() => process.exit(130));

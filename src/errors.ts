@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   ERR_RATE_LIMITED: 'Too many requests from this address; try again later',
   ERR_INTEGRITY: 'Stored data failed an integrity check',
   ERR_KEY: 'A key could not be loaded',
+  ERR_BACKUP: 'The backup is incomplete, altered or cannot be restored',
   ERR_INTERNAL: 'An internal error occurred',
 } as const;
 
@@ -57,6 +58,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   ERR_RATE_LIMITED: 429,
   ERR_INTEGRITY: 500,
   ERR_KEY: 500,
+  ERR_BACKUP: 500,
   ERR_INTERNAL: 500,
 };
 

@@ -12,6 +12,10 @@ import { usersCommand } from './users.js';
 import { clientsCommand } from './clients.js';
 import { scanCommand } from './scan.js';
 import { honeytokensCommand } from './honeytokens.js';
+import { backupCommand } from './backup.js';
+import { restoreCommand } from './restore.js';
+import { drillCommand } from './drill.js';
+import { keysExportCommands } from './keys-export.js';
 
 const program = new Command('vigil')
   .description('Vigil: a FHIR R4 server with security built into every layer')
@@ -21,6 +25,7 @@ const program = new Command('vigil')
 
 serveCommand(program);
 keysCommand(program);
+keysExportCommands(program);
 verifyCommand(program);
 logCommand(program);
 generateCommand(program);
@@ -30,6 +35,9 @@ usersCommand(program);
 clientsCommand(program);
 scanCommand(program);
 honeytokensCommand(program);
+backupCommand(program);
+restoreCommand(program);
+drillCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,24 +2,32 @@ import cliProgress from 'cli-progress';
 
 export interface Progress {
   update(done: number): void;
+  /** Changes the total (for work whose size is learnt on the way). */
+  setTotal(total: number): void;
   stop(): void;
 }
 
-/** A progress bar on stderr (stdout stays clean for --json); on a non-terminal it prints a line every 2 s. */
-export function progressBar(label: string, total: number): Progress {
+/**
+ * A progress bar on stderr (stdout stays clean for --json); on a non-terminal it prints a line every 2 s.
+ * With `unit`, it also shows the throughput, e.g. `1234 resources/s`.
+ */
+export function progressBar(label: string, total: number, unit?: string): Progress {
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: `${label} [{bar}] {percentage}% | {value}/{total} | {eta_formatted} left`,
+      format: `${label} [{bar}] {percentage}% | {value}/{total}${unit === undefined ? '' : ` | {rate} ${unit}/s`} | {eta_formatted} left`,
       noTTYOutput: true,
       notTTYSchedule: 2000,
       hideCursor: true,
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0);
+  const started = performance.now();
+  const rate = (done: number): { rate: number } => ({ rate: Math.round(done / Math.max((performance.now() - started) / 1000, 1e-3)) });
+  bar.start(total, 0, rate(0));
   return {
-    update: (done) => bar.update(done),
+    update: (done) => bar.update(done, rate(done)),
+    setTotal: (t) => bar.setTotal(t),
     stop: () => bar.stop(),
   };
 }

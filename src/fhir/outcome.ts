@@ -27,6 +27,7 @@ const ISSUE_CODES: Record<ErrorCode, IssueCode> = {
   ERR_RATE_LIMITED: 'throttled',
   ERR_INTEGRITY: 'exception',
   ERR_KEY: 'exception',
+  ERR_BACKUP: 'exception',
   ERR_INTERNAL: 'exception',
 };
 

@@ -1,0 +1,11 @@
+export { createBackup } from './create.js';
+export type { CreateOptions, CreateResult } from './create.js';
+export { verifyBackupSet } from './verify.js';
+export type { VerifyBackupOptions, VerifyBackupResult, BackupVerdict } from './verify.js';
+export { restoreBackup } from './restore.js';
+export type { RestoreOptions, RestoreResult } from './restore.js';
+export { backupKeys } from './signing.js';
+export { exportKeyBackup, importKeyBackup, masterKeyId } from './key-backup.js';
+export type { RecoverySecret } from './key-backup.js';
+export { BackupScheduler } from './scheduler.js';
+export type { BackupRun, BackupStatus, SchedulerOptions } from './scheduler.js';
