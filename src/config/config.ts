@@ -42,6 +42,10 @@ export interface Config {
   readonly breakGlassSeconds: number;
   /** Whether a clinician may see patients of the organizations they belong to without another relationship. */
   readonly sameOrganizationAccess: boolean;
+  /** Where the server's scheduled backups go (a backup set directory); unset: none. */
+  readonly backupDir: string | undefined;
+  /** Minutes between scheduled backups (0: none). */
+  readonly backupIntervalMinutes: number;
   /** Whether the detection engine runs in the server. */
   readonly detect: boolean;
   /** A JSON file of per-rule settings (enabled, severity, response, thresholds). */
@@ -78,6 +82,8 @@ export const ENV_KEYS = [
   'VIGIL_SESSION_MAX',
   'VIGIL_BREAK_GLASS_MINUTES',
   'VIGIL_SAME_ORGANIZATION_ACCESS',
+  'VIGIL_BACKUP_DIR',
+  'VIGIL_BACKUP_INTERVAL',
   'VIGIL_DETECT',
   'VIGIL_DETECT_RULES',
   'VIGIL_ALERT_WEBHOOK',
@@ -290,12 +296,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     sessionMaxSeconds: 60 * int('VIGIL_SESSION_MAX', 12 * 60, 5, 7 * 24 * 60),
     breakGlassSeconds: 60 * int('VIGIL_BREAK_GLASS_MINUTES', 60, 1, 24 * 60),
     sameOrganizationAccess: bool('VIGIL_SAME_ORGANIZATION_ACCESS'),
+    backupDir: get('VIGIL_BACKUP_DIR') === undefined ? undefined : resolve(get('VIGIL_BACKUP_DIR') ?? ''),
+    backupIntervalMinutes: int('VIGIL_BACKUP_INTERVAL', 60, 0, 7 * 24 * 60),
     detect: get('VIGIL_DETECT') === undefined ? true : bool('VIGIL_DETECT'),
     detectRulesFile: get('VIGIL_DETECT_RULES') === undefined ? undefined : resolve(get('VIGIL_DETECT_RULES') ?? ''),
     alertWebhook: alertWebhook(get('VIGIL_ALERT_WEBHOOK'), get('VIGIL_ALERT_WEBHOOK_SECRET'), problems),
     alertWebhookSecret: get('VIGIL_ALERT_WEBHOOK_SECRET'),
     alertSyslog: alertSyslog(get('VIGIL_ALERT_SYSLOG'), problems),
   };
+  // A backup set inside the data directory would be lost with it, and reached by whatever encrypts it.
+  if (config.backupDir !== undefined && (config.backupDir === dataDir || config.backupDir.startsWith(`${dataDir}/`))) problems.push('VIGIL_BACKUP_DIR must not be inside the data directory');
   if (problems.length > 0) {
     throw new VigilError('ERR_CONFIG', `Vigil cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }

@@ -16,11 +16,14 @@ import { registerAccessReportRoutes } from './access-report-routes.js';
 import { registerLogRoutes } from './log-routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerBreakGlassRoutes } from './break-glass-routes.js';
+import { registerBackupRoutes, type BackupStatusSource } from './backup-routes.js';
 import { registerDetectRoutes } from './detect-routes.js';
 import { installModeGuard } from './mode-guard.js';
 
 export interface AppOptions {
   readonly logger: Logger;
+  /** The scheduled backups, whose status `GET /admin/backups` shows (absent: none scheduled). */
+  readonly backups?: BackupStatusSource;
 }
 
 /**
@@ -94,6 +97,7 @@ export async function buildApp(vigil: Vigil, options: AppOptions): Promise<Fasti
   registerLogRoutes(app, vigil);
   registerAdminRoutes(app, vigil);
   registerBreakGlassRoutes(app, vigil);
+  registerBackupRoutes(app, vigil, options.backups);
   registerDetectRoutes(app, vigil);
   installModeGuard(app, vigil.detection.mode);
   await app.ready();

@@ -1,6 +1,6 @@
 export { buildApp } from './app.js';
 export type { AppOptions } from './app.js';
 export { startServer } from './server.js';
-export type { RunningServer } from './server.js';
+export type { RunningServer, ServerOptions } from './server.js';
 export { createLogger } from './logger.js';
 export { STATUS } from './errors.js';
