@@ -38,21 +38,27 @@ export interface BundleAccess extends AccessFilter {
 
 type Json = Record<string, unknown>;
 
+/** The objects holding a string `reference`, depth first (found without awaiting anything). */
+function referenceHolders(value: unknown, out: Json[] = []): Json[] {
+  if (Array.isArray(value)) {
+    for (const item of value) referenceHolders(item, out);
+  } else if (typeof value === 'object' && value !== null) {
+    const obj = value as Json;
+    for (const key in obj) {
+      const child = obj[key];
+      if (key === 'reference' && typeof child === 'string') out.push(obj);
+      else if (typeof child === 'object' && child !== null) referenceHolders(child, out);
+    }
+  }
+  return out;
+}
+
 /** Replaces every `reference` in a resource through `resolve` (urn:uuid and conditional references). */
 async function rewriteReferences(value: unknown, resolve: (ref: string) => Promise<string | undefined>): Promise<void> {
-  if (Array.isArray(value)) {
-    for (const item of value) await rewriteReferences(item, resolve);
-    return;
-  }
-  if (typeof value !== 'object' || value === null) return;
-  const obj = value as Json;
-  for (const [key, child] of Object.entries(obj)) {
-    if (key === 'reference' && typeof child === 'string') {
-      const replaced = await resolve(child);
-      if (replaced !== undefined) obj[key] = replaced;
-    } else if (typeof child === 'object' && child !== null) {
-      await rewriteReferences(child, resolve);
-    }
+  // One await per reference, not one per nested object: a Synthea Bundle has thousands of objects.
+  for (const holder of referenceHolders(value)) {
+    const replaced = await resolve(holder['reference'] as string);
+    if (replaced !== undefined) holder['reference'] = replaced;
   }
 }
 
