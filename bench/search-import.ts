@@ -107,6 +107,14 @@ function notePatient(entries: readonly BundleEntry[], codes: string[], seen: { n
   return { index, family, mrn, birthDate: patient.birthDate, observations };
 }
 
+/** A rough duration for progress lines: `45 s`, `12 min`, `2.5 h`. */
+export function duration(ms: number): string {
+  const s = ms / 1000;
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
 const writes = (entries: readonly BundleEntry[]): number => entries.filter((e) => e.request?.method === 'POST' || e.request?.method === 'PUT').length;
 
 /**
@@ -146,7 +154,11 @@ export async function importDataset(dataDir: string, patients: number, progress:
       if (now - shown >= PROGRESS_EVERY_MS) {
         shown = now;
         const rate = Math.round(resources / ((now - started) / 1000));
-        progress(`imported ${loaded.length.toLocaleString('en-US')}/${patients.toLocaleString('en-US')} patients, ${resources.toLocaleString('en-US')} resources (${rate.toLocaleString('en-US')}/s)`);
+        // At this pace for the patients left (a big import slows a little as its index grows).
+        const left = loaded.length > 0 ? ((now - started) / loaded.length) * (patients - loaded.length) : 0;
+        progress(
+          `imported ${loaded.length.toLocaleString('en-US')}/${patients.toLocaleString('en-US')} patients, ${resources.toLocaleString('en-US')} resources (${rate.toLocaleString('en-US')}/s), about ${duration(left)} left`,
+        );
       }
     }
     const seconds = (performance.now() - started) / 1000;
