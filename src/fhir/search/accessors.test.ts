@@ -8,7 +8,7 @@ import { generateDataset } from '../../synthetic/index.js';
 
 const simplify = (values: TypedValue[]): { type: string; value: unknown }[] => values.map((v) => ({ type: v.type, value: v.value }));
 
-test('a plain path is read directly, a choice by its typed keys, anything else is left to FHIRPath', () => {
+test('a plain path is read directly, a choice by its typed keys (one with `as`), anything else is left to FHIRPath', () => {
   const read = compileAccessor('Patient.name.given');
   assert.ok(read !== undefined);
   assert.deepEqual(simplify(read({ resourceType: 'Patient', name: [{ given: ['Ann', 'Bo'] }, { family: 'X' }, { given: ['Cy'] }] })), [
@@ -22,7 +22,11 @@ test('a plain path is read directly, a choice by its typed keys, anything else i
   assert.deepEqual(simplify(compileAccessor('Encounter.participant.individual')?.({ resourceType: 'Encounter', participant: [{ individual: { reference: 'Practitioner/1' } }] }) ?? []), [
     { type: 'Reference', value: { reference: 'Practitioner/1' } },
   ]);
-  for (const other of ["Patient.telecom.where(system='email')", '(Observation.value as Quantity)', 'Condition.onset.as(string)', 'Patient.name | Patient.address', 'Bundle.entry.resource']) {
+  // The `as` operator keeps one type of a choice.
+  const quantity = compileAccessor('(Observation.value as Quantity)');
+  assert.deepEqual(simplify(quantity?.({ resourceType: 'Observation', valueQuantity: { value: 1 } }) ?? []), [{ type: 'Quantity', value: { value: 1 } }]);
+  assert.deepEqual(quantity?.({ resourceType: 'Observation', valueString: 'x' }), []);
+  for (const other of ["Patient.telecom.where(system='email')", 'Condition.onset.as(string)', 'Patient.name | Patient.address', 'Bundle.entry.resource']) {
     assert.equal(compileAccessor(other), undefined, other);
   }
 });

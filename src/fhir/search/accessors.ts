@@ -8,10 +8,12 @@ export type Accessor = (resource: object) => TypedValue[];
 type Step = readonly { readonly key: string; readonly type: string }[];
 
 /**
- * `Type.a.b.c`: the only shape compiled here. `as T` is left to FHIRPath, whose Medplum engine
- * lets, say, a dateTime pass `as(string)`; a reader of its own would index other values.
+ * `Type.a.b.c` and `(Type.a.b as T)`: the only shapes compiled here. The `as` operator keeps the
+ * values whose type is T exactly (Medplum's ofType); the `.as(T)` function is left to FHIRPath,
+ * whose engine lets, say, a dateTime pass `as(string)`.
  */
 const SIMPLE = /^[A-Z][A-Za-z]+(?:\.[a-z][A-Za-z]*)+$/;
+const AS = /^\(([A-Z][A-Za-z]+(?:\.[a-z][A-Za-z]*)+) as ([A-Za-z]+)\)$/;
 
 /** Element types that keep the path inside the type that declares them. */
 const INLINE = new Set(['BackboneElement', 'Element']);
@@ -20,10 +22,10 @@ const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1)
 
 /**
  * The steps of `Type.a.b`, with each step's FHIR type taken from the StructureDefinitions; a
- * choice element (`value[x]`) becomes one JSON key per type it allows. Undefined when any step is
- * not a plain element (contained resources, content references).
+ * choice element (`value[x]`) becomes one JSON key per type it allows (only `as` when given).
+ * Undefined when any step is not a plain element (contained resources, content references).
  */
-function steps(path: string): Step[] | undefined {
+function steps(path: string, as: string | undefined): Step[] | undefined {
   const [root, ...names] = path.split('.');
   if (root === undefined || names.length === 0) return undefined;
   const out: Step[] = [];
@@ -37,7 +39,7 @@ function steps(path: string): Step[] | undefined {
     const codes = element.type.map((t) => t.code);
     if (codes.length === 1 && !element.path.endsWith('[x]')) {
       const code = codes[0] ?? '';
-      if (code === 'Resource') return undefined;
+      if (code === 'Resource' || (last && as !== undefined && code !== as)) return undefined;
       out.push([{ key: name, type: code }]);
       if (!INLINE.has(code)) {
         owner = code;
@@ -47,14 +49,16 @@ function steps(path: string): Step[] | undefined {
     }
     // A choice: only as the last step (the values' own type then tells the value readers what they are).
     if (!last) return undefined;
-    out.push(codes.map((code) => ({ key: `${name}${capitalize(code)}`, type: code })));
+    const kept = as === undefined ? codes : codes.filter((code) => code === as);
+    if (kept.length === 0) return undefined;
+    out.push(kept.map((code) => ({ key: `${name}${capitalize(code)}`, type: code })));
   }
   return out;
 }
 
 /**
- * Compiles a search expression branch into a direct reader when it is a plain element path, so
- * indexing need not run the FHIRPath engine for it. It returns what
+ * Compiles a search expression branch into a direct reader when it is a plain element path
+ * (optionally with the `as` operator), so indexing need not run the FHIRPath engine for it. It returns what
  * FHIRPath returns for such a path: every value along the path, arrays flattened, each with its
  * element type. Anything else (where(), functions, unions) gives undefined and stays FHIRPath.
  *
@@ -62,9 +66,11 @@ function steps(path: string): Step[] | undefined {
  * compileAccessor('Observation.code')?.(observation); // [{ type: 'CodeableConcept', value: {...} }]
  */
 export function compileAccessor(expression: string): Accessor | undefined {
-  if (!SIMPLE.test(expression)) return undefined;
+  const as = AS.exec(expression);
+  const path = as === null ? expression : (as[1] ?? '');
+  if (!SIMPLE.test(path)) return undefined;
   loadDefinitions();
-  const compiled = steps(expression);
+  const compiled = steps(path, as?.[2]);
   if (compiled === undefined) return undefined;
   return (resource) => {
     let current: unknown[] = [resource];

@@ -26,8 +26,11 @@ export function dateBuckets(ms: number): { dy: string; dm: string; dd: string } 
 export const BUCKET_YEAR_MIN = 1800;
 export const BUCKET_YEAR_MAX = 2200;
 
-/** Hash forms worth remembering: the value-less marker and token forms, which repeat across resources. */
-const CACHED_TAGS = new Set<HashTag>(['m', 'c', 's', 'n', 'y', 'x']);
+/**
+ * Hash forms worth remembering: the value-less marker, token forms and uris, which repeat across
+ * resources, and references (server ids, not names), which repeat across one patient's records.
+ */
+const CACHED_TAGS = new Set<HashTag>(['m', 'c', 's', 'n', 'y', 'x', 'u', 'r', 'i']);
 /**
  * Token parameters whose values identify a person: their hashes are never remembered, so the
  * cache holds only codes, systems and displays shared by many records, not who they belong to.
@@ -43,7 +46,7 @@ const CACHE_MAX = 50_000;
 export class IndexBuilder {
   readonly #blind: BlindIndex;
   readonly #base: string;
-  /** Hashes of repeated non-identifying forms (status codes, LOINC codes, systems): an HMAC costs microseconds, a lookup far less. */
+  /** Hashes of repeated non-identifying forms (status codes, LOINC codes, references): an HMAC costs microseconds, a lookup far less. */
   readonly #cache = new Map<string, Buffer>();
 
   constructor(blind: BlindIndex, fhirBaseUrl: string) {
