@@ -1,21 +1,8 @@
-import { createServer } from 'node:net';
 import type { Command } from 'commander';
 import { VigilError } from '../errors.js';
 import { openVigil } from '../runtime/index.js';
-import { createLogger, startServer } from '../http/index.js';
+import { createLogger, freePort, startServer } from '../http/index.js';
 import { configFrom, dataOption } from './common.js';
-
-/** Asks the OS for a free port (for `--port 0`), so the public URL can name the real one. */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export function serveCommand(program: Command): void {
   dataOption(program.command('serve').description('serve FHIR R4 at /fhir (what `npm start` runs)'))

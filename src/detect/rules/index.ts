@@ -1,4 +1,5 @@
 import type { Rule } from '../types.js';
+import { backupFailed } from './backup-failed.js';
 import { bruteForce } from './brute-force.js';
 import { bulkAccess } from './bulk-access.js';
 import { disabledPrincipal } from './disabled-principal.js';
@@ -13,5 +14,5 @@ import { vipAccess } from './vip-access.js';
 
 /** A fresh set of every detection rule (rules with memory keep it per engine), in the order they see each entry. */
 export function createRules(): Rule[] {
-  return [honeytoken, unexplainedAccess, vipAccess, selfAccess, familyAccess, bulkAccess(), repeatedDenials(), bruteForce(), disabledPrincipal, identityTheft(), ransomwareBurst()];
+  return [honeytoken, unexplainedAccess, vipAccess, selfAccess, familyAccess, bulkAccess(), repeatedDenials(), bruteForce(), disabledPrincipal, identityTheft(), ransomwareBurst(), backupFailed];
 }
