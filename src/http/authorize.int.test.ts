@@ -210,6 +210,9 @@ describe('OAuth2 authorization code flow with PKCE', () => {
 
   it('publishes a SMART configuration without plain PKCE or the implicit grant', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/.well-known/smart-configuration' });
+    const underBase = await t.app.inject({ method: 'GET', url: '/fhir/.well-known/smart-configuration' });
+    assert.equal(underBase.statusCode, 200, 'also under the FHIR base, without a token');
+    assert.equal(underBase.body, res.body);
     assert.equal(res.statusCode, 200);
     const c = JSON.parse(res.body) as Record<string, string[] | string>;
     assert.deepEqual(c['code_challenge_methods_supported'], ['S256']);

@@ -58,7 +58,8 @@ export function registerFhirRoutes(app: FastifyInstance, vigil: Vigil): void {
   // Every /fhir route but /fhir/metadata needs a valid token; this runs before any handler.
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith('/fhir') || request.routeOptions.url === undefined) return;
-    if (request.routeOptions.url === '/fhir/metadata') return;
+    // Discovery needs no token: the capability statement and the SMART configuration.
+    if (request.routeOptions.url === '/fhir/metadata' || request.routeOptions.url === '/fhir/.well-known/smart-configuration') return;
     const who = await authenticate(request, vigil.tokens);
     if (request.audit !== undefined) {
       request.audit.client = who.clientId;

@@ -41,7 +41,8 @@ export function smartConfiguration(publicUrl: string): Record<string, unknown> {
 
 export function registerSmartConfiguration(app: FastifyInstance, vigil: Vigil): void {
   const body = JSON.stringify(smartConfiguration(vigil.config.publicUrl));
-  app.get('/.well-known/smart-configuration', async (_request, reply) =>
-    reply.header('content-type', 'application/json; charset=utf-8').header('cache-control', 'public, max-age=300').send(body),
-  );
+  // SMART App Launch looks for it under the FHIR base; the site root serves it too.
+  for (const path of ['/.well-known/smart-configuration', '/fhir/.well-known/smart-configuration']) {
+    app.get(path, async (_request, reply) => reply.header('content-type', 'application/json; charset=utf-8').header('cache-control', 'public, max-age=300').send(body));
+  }
 }
