@@ -46,6 +46,8 @@ describe('access policy', () => {
     for (const [key, patient, doctor] of [['e1', 'alice', 'drA'], ['e2', 'dave', 'drA'], ['e3', 'carol', 'drA']] as const) {
       await create(key, { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, subject: ref(patient, 'Patient'), participant: [{ individual: ref(doctor, 'Practitioner') }] });
     }
+    // An encounter of years ago is no current care.
+    await create('old', { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, subject: ref('eve', 'Patient'), participant: [{ individual: ref('drB', 'Practitioner') }], period: { start: '2019-03-01T09:00:00Z', end: '2019-03-01T10:00:00Z' } });
     await create('team', { resourceType: 'CareTeam', status: 'active', subject: ref('bob', 'Patient'), participant: [{ member: ref('drB', 'Practitioner') }] });
     const obs = (patient: string, code: string, extra: Json = {}): Json => ({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code }] }, subject: ref(patient, 'Patient'), ...extra });
     await create('obsA', obs('alice', '8867-4'));
@@ -158,6 +160,7 @@ describe('access policy', () => {
     assert.deepEqual(idsOf((await get('/fhir/Observation', drA)).body), [`Observation/${ids['obsA'] ?? ''}`], 'HIV-labelled and other patients left out');
     assert.deepEqual(idsOf((await get('/fhir/Observation', tokens['drAhiv'] ?? '')).body), [`Observation/${ids['obsA'] ?? ''}`, `Observation/${ids['obsAhiv'] ?? ''}`].sort());
     assert.equal((await get(`/fhir/Patient/${ids['bob'] ?? ''}`, tokens['drB'] ?? '')).status, 200, 'a care team relates them');
+    assert.equal((await get(`/fhir/Patient/${ids['eve'] ?? ''}`, tokens['drB'] ?? '')).status, 404, 'an encounter of 2019 does not');
     // Writes: only for related patients; someone else's record looks missing.
     const mine = await t.fhir('POST', '/fhir/Observation', { token: drA, body: { resourceType: 'Observation', status: 'final', code: { text: 'pulse' }, subject: ref('alice', 'Patient') } });
     assert.equal(mine.statusCode, 201);

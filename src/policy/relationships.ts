@@ -7,13 +7,17 @@ export const RELATIONSHIP_CACHE_MS = 30_000;
 /** Resource types whose writes can change who is related to whom (they clear the cache). */
 export const RELATIONSHIP_TYPES: ReadonlySet<string> = new Set(['Encounter', 'CareTeam', 'EpisodeOfCare', 'Appointment', 'PractitionerRole', 'Patient', 'RelatedPerson']);
 
+/** How far back an encounter or appointment still makes a care relationship. */
+export const RELATIONSHIP_YEARS = 2;
+
 /** Statuses that never make a relationship: records entered in error, plans called off. */
 const VOID = new Set(['entered-in-error', 'cancelled', 'noshow', 'inactive']);
 
 /**
  * Care relationships: the patients a practitioner is treating, found in the record itself. A
  * practitioner (directly or through one of their PractitionerRoles) is related to a patient when
- * they take part in one of the patient's Encounters or Appointments, are a member of one of the
+ * they take part in one of the patient's Encounters or Appointments of the last two years (or to
+ * come), are a member of one of the
  * patient's active CareTeams, or manage one of their EpisodesOfCare; and, when the organization
  * rule is on, when the patient's managing organization is one of the user's.
  */
@@ -56,8 +60,13 @@ export class CareRelationships {
         for (const p of patientsOf(r, this.#base)) out.add(p);
       }
     };
-    add(await this.#match('Encounter', `participant=${actors}`));
-    add(await this.#match('Appointment', `actor=${actors}`));
+    // Current care only: encounters and appointments of the last two years (or still to come).
+    const since = new Date(this.#now() - RELATIONSHIP_YEARS * 365 * 86_400_000).toISOString().slice(0, 10);
+    // (A record without a date cannot be placed in time, so it counts.)
+    for (const when of [`date=ge${since}`, 'date:missing=true']) {
+      add(await this.#match('Encounter', `participant=${actors}&${when}`));
+      add(await this.#match('Appointment', `actor=${actors}&${when}`));
+    }
     add(await this.#match('CareTeam', `participant=${actors}`));
     add(await this.#match('EpisodeOfCare', `care-manager=${practitioner}`));
     if (organizations.length > 0) {
