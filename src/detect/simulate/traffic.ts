@@ -48,8 +48,9 @@ async function step(base: string, a: Actor, world: World, stats: TrafficStats): 
 }
 
 /**
- * Benign work until `until`: every clinician, nurse, front-desk and billing actor acts at a human
- * pace (a step every `thinkMs` on average), on their own patients, booked or billed ones; and
+ * Benign work until `until`: every clinician, nurse, front-desk and billing actor works through
+ * their shift (at most 20 of their patients, today's appointments or open accounts), a step every
+ * `thinkMs` on average; and
  * `loadWorkers` loops keep the server busy with capability requests (no patient data), so the
  * alert latency is measured under full load.
  */

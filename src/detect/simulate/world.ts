@@ -43,6 +43,13 @@ const PATIENT_FAMILIES = ['Abbott', 'Baker', 'Chen', 'Diaz', 'Evans', 'Fischer',
 const GIVENS = ['Ada', 'Ben', 'Cleo', 'Dev', 'Eli', 'Fay', 'Gus', 'Hana', 'Ivo', 'June', 'Kai', 'Lena', 'Milo', 'Nia', 'Omar', 'Pia'];
 const STAFF_FAMILIES = ['Wexley', 'Yarrow', 'Zabini', 'Quillon', 'Vantreight', 'Ulmerton', 'Thistlewood', 'Sorrell', 'Rookwood', 'Pemberly', 'Oakhurst', 'Northam', 'Marchbank', 'Lockridge', 'Kingsley', 'Juniper', 'Ironside', 'Holloway', 'Greyfield', 'Fairbairn', 'Eastwick', 'Draycott', 'Carrow', 'Blackwood', 'Ashdown'];
 
+/** The patients one actor sees in a shift: a human day's worth, not a whole panel in minutes. */
+const SHIFT = 20;
+function shift(patients: readonly string[], n: number): string[] {
+  const from = (n * SHIFT) % Math.max(1, patients.length);
+  return [...patients.slice(from), ...patients.slice(0, from)].slice(0, SHIFT);
+}
+
 /** Builds the data set and the actors on a fresh Vigil (written directly: setup is not traffic). */
 export async function buildWorld(vigil: Vigil, patientCount: number): Promise<World> {
   const repo = vigil.repository;
@@ -85,21 +92,21 @@ export async function buildWorld(vigil: Vigil, patientCount: number): Promise<Wo
     const prac = await practitioner();
     const panel = patients.filter((_, i) => i % clinicians === c);
     for (const p of panel) await encounter(p, prac);
-    benign.push(await actor(`clinician${c}`, 'clinician', prac, panel));
+    benign.push(await actor(`clinician${c}`, 'clinician', prac, shift(panel, c)));
   }
   for (let n = 0; n < Math.ceil(clinicians / 2); n++) {
     const prac = await practitioner();
     const panel = patients.filter((_, i) => i % clinicians === 2 * n || i % clinicians === 2 * n + 1);
     for (const p of panel) await create({ resourceType: 'CareTeam', status: 'active', subject: { reference: `Patient/${p}` }, participant: [{ member: { reference: `Practitioner/${prac}` } }] } as Resource);
-    benign.push(await actor(`nurse${n}`, 'nurse', prac, panel));
+    benign.push(await actor(`nurse${n}`, 'nurse', prac, shift(panel, n)));
   }
   // Today's appointments explain the front desk's looks; open accounts explain billing's.
   const booked = patients.filter((_, i) => i % 3 === 0);
   for (const p of booked) await create({ resourceType: 'Appointment', status: 'booked', start: new Date(now + randomInt(1, 8) * 3600_000).toISOString(), end: new Date(now + 9 * 3600_000).toISOString(), participant: [{ actor: { reference: `Patient/${p}` }, status: 'accepted' }] } as Resource);
   const billed = patients.filter((_, i) => i % 3 === 1);
   for (const p of billed) await create({ resourceType: 'Account', status: 'active', subject: [{ reference: `Patient/${p}` }] } as Resource);
-  for (let f = 0; f < 2; f++) benign.push(await actor(`desk${f}`, 'front-desk', await practitioner(), booked));
-  for (let b = 0; b < 2; b++) benign.push(await actor(`billing${b}`, 'billing', await practitioner(), billed));
+  for (let f = 0; f < 2; f++) benign.push(await actor(`desk${f}`, 'front-desk', await practitioner(), shift(booked, f)));
+  for (let b = 0; b < 2; b++) benign.push(await actor(`billing${b}`, 'billing', await practitioner(), shift(billed, b)));
   // Flagged and decoy records: the VIPs have no appointment or account, so only their doctors have a reason to look.
   const vip = patients.filter((p) => !booked.includes(p) && !billed.includes(p)).slice(-2);
   for (const p of vip) {
