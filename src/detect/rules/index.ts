@@ -10,9 +10,10 @@ import { ransomwareBurst } from './ransomware-burst.js';
 import { repeatedDenials } from './repeated-denials.js';
 import { selfAccess } from './self-access.js';
 import { unexplainedAccess } from './unexplained-access.js';
+import { unusualActivity } from './unusual-activity.js';
 import { vipAccess } from './vip-access.js';
 
 /** A fresh set of every detection rule (rules with memory keep it per engine), in the order they see each entry. */
 export function createRules(): Rule[] {
-  return [honeytoken, unexplainedAccess, vipAccess, selfAccess, familyAccess, bulkAccess(), repeatedDenials(), bruteForce(), disabledPrincipal, identityTheft(), ransomwareBurst(), backupFailed];
+  return [honeytoken, unexplainedAccess, vipAccess, selfAccess, familyAccess, bulkAccess(), unusualActivity(), repeatedDenials(), bruteForce(), disabledPrincipal, identityTheft(), ransomwareBurst(), backupFailed];
 }
