@@ -148,6 +148,15 @@ export class ClientRegistry {
     return client;
   }
 
+  /**
+   * Whether a registered client has been disabled (or its row no longer passes its MAC): its
+   * tokens stop at once. An id with no row (a token minted in process, as tests do) is not.
+   */
+  async isDisabled(clientId: string): Promise<boolean> {
+    const row = await this.#store.getClient(clientId);
+    return row !== undefined && (row.disabled || !this.#intact(row));
+  }
+
   /** Every client, disabled and tampered ones included (flagged), for the admin. */
   async list(): Promise<ClientSummary[]> {
     const rows = await this.#store.listClients();

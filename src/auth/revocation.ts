@@ -4,6 +4,11 @@ import type { Principal, RevocationCheck } from './tokens.js';
 
 const REVOKED = 'revoked-jti';
 
+/** What the revocation check needs to know about a client: whether it was disabled. */
+export interface ClientStatus {
+  isDisabled(clientId: string): Promise<boolean>;
+}
+
 /** What the revocation check needs to know about a user: whether the account still works. */
 export interface UserStatus {
   get(id: string): Promise<{ readonly disabled: boolean } | undefined>;
@@ -37,12 +42,14 @@ export class RevokedTokens {
  * else, or the user is disabled or gone. Point reads only, made in parallel; the session's
  * "last seen" is written at most once a minute (see SessionStore.check).
  */
-export function revocationCheck(revoked: RevokedTokens, sessions: SessionStore, users: UserStatus): RevocationCheck {
+export function revocationCheck(revoked: RevokedTokens, sessions: SessionStore, users: UserStatus, clients?: ClientStatus): RevocationCheck {
   return async (p: Principal): Promise<boolean> => {
-    if (p.kind === 'client') return revoked.isRevoked(p.tokenId);
+    // A disabled client's tokens stop with it (detection's lock, or an admin), whoever they act for.
+    const clientGone = clients === undefined ? Promise.resolve(false) : clients.isDisabled(p.clientId);
+    if (p.kind === 'client') return (await Promise.all([revoked.isRevoked(p.tokenId), clientGone])).some((x) => x);
     // A user token with no session or no user id was not issued by this server's flows.
     if (p.sessionId === undefined || p.userId === undefined) return true;
-    const [gone, session, user] = await Promise.all([revoked.isRevoked(p.tokenId), sessions.check(p.sessionId), users.get(p.userId)]);
-    return gone || session === undefined || session.userId !== p.userId || user === undefined || user.disabled;
+    const [gone, session, user, disabledClient] = await Promise.all([revoked.isRevoked(p.tokenId), sessions.check(p.sessionId), users.get(p.userId), clientGone]);
+    return gone || disabledClient || session === undefined || session.userId !== p.userId || user === undefined || user.disabled;
   };
 }

@@ -161,6 +161,15 @@ describe('detection', () => {
     await t.vigil.users.disable((await t.vigil.users.get(gone.userId))?.username ?? '');
     assert.equal((await t.fhir('GET', `/fhir/Patient/${ids['plain'] ?? ''}`, { token: gone.token })).statusCode, 401);
     assert.ok((await alertsOf('disabled-principal')).some((a) => a.principal === `user/${gone.userId}`));
+
+    // A client disabled (here by hand; detection's lock does the same) loses its live tokens at once.
+    const integration = await t.vigil.clients.create({ name: 'interface engine', scopes: 'system/Patient.rs', roles: [] });
+    const issued = await t.app.inject({ method: 'POST', url: '/oauth2/token', headers: { authorization: `Basic ${Buffer.from(`${integration.clientId}:${integration.clientSecret ?? ''}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials' });
+    const clientToken = String((JSON.parse(issued.body) as Json)['access_token']);
+    assert.equal((await t.fhir('GET', `/fhir/Patient/${ids['plain'] ?? ''}`, { token: clientToken })).statusCode, 200);
+    await t.vigil.clients.disable(integration.clientId);
+    assert.equal((await t.fhir('GET', `/fhir/Patient/${ids['plain'] ?? ''}`, { token: clientToken })).statusCode, 401);
+    assert.ok((await alertsOf('disabled-principal')).some((a) => a.principal === `client/${integration.clientId}`));
   });
 
   it('lists and triages alerts for security roles only, and signs what it sends', async () => {

@@ -37,7 +37,7 @@ export class Detection {
     const now = d.now ?? (() => new Date());
     this.mode = new ServerMode(d.records, now);
     this.alerts = new AlertStore(d.records, now);
-    this.facts = new RecordFacts({ repository: d.repository, policy: d.policy, users: d.users, records: d.records, fhirBaseUrl: d.config.fhirBaseUrl, now });
+    this.facts = new RecordFacts({ repository: d.repository, policy: d.policy, users: d.users, clients: d.clients, records: d.records, fhirBaseUrl: d.config.fhirBaseUrl, now });
     const rules = createRules();
     const settings = d.config.detectRulesFile === undefined ? {} : loadRuleSettings(d.config.detectRulesFile, rules);
     const responder = new Responder({ users: d.users, sessions: d.sessions, clients: d.clients, mode: this.mode, trail: d.repository.trail });

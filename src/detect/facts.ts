@@ -1,5 +1,5 @@
 import type { Patient, Practitioner, Resource } from '@medplum/fhirtypes';
-import type { SealedRecords, UserDirectory } from '../auth/index.js';
+import type { ClientRegistry, SealedRecords, UserDirectory } from '../auth/index.js';
 import { normalize, type Repository } from '../fhir/index.js';
 import type { AccessPolicy } from '../policy/index.js';
 import type { Facts } from './types.js';
@@ -47,13 +47,15 @@ export class RecordFacts implements Facts {
   readonly #repo: Repository;
   readonly #policy: AccessPolicy;
   readonly #users: UserDirectory;
+  readonly #clients: ClientRegistry;
   readonly #records: SealedRecords;
   readonly #base: string;
   readonly #now: () => Date;
   readonly #lists = new Cache<ReadonlySet<string>>();
   readonly #answers = new Cache<unknown>();
 
-  constructor(o: { repository: Repository; policy: AccessPolicy; users: UserDirectory; records: SealedRecords; fhirBaseUrl: string; now?: () => Date }) {
+  constructor(o: { repository: Repository; policy: AccessPolicy; users: UserDirectory; clients: ClientRegistry; records: SealedRecords; fhirBaseUrl: string; now?: () => Date }) {
+    this.#clients = o.clients;
     this.#repo = o.repository;
     this.#policy = o.policy;
     this.#users = o.users;
@@ -132,6 +134,10 @@ export class RecordFacts implements Facts {
 
   userFhirUser(userId: string): Promise<string | undefined> {
     return this.#cached(`fhirUser\u0000${userId}`, async () => (await this.#users.get(userId))?.fhirUser);
+  }
+
+  async clientDisabled(clientId: string): Promise<boolean> {
+    return this.#clients.isDisabled(clientId);
   }
 
   async userDisabled(userId: string): Promise<boolean> {

@@ -43,6 +43,7 @@ export interface Facts {
   personalTie(userId: string, patient: string): Promise<'self' | 'same-surname' | 'same-address' | undefined>;
   userFhirUser(userId: string): Promise<string | undefined>;
   userDisabled(userId: string): Promise<boolean>;
+  clientDisabled(clientId: string): Promise<boolean>;
   /** Other patients holding one of this patient's identifiers (same system and value). */
   sharedIdentifiers(patient: string): Promise<string[]>;
   /** Whether the Patient's latest update changed its address or telecom. */

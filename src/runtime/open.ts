@@ -142,7 +142,7 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
       close: () => store.close(),
     };
     // Every verified token is checked against its session, its user and the revoked list.
-    tokens.setRevocationCheck(revocationCheck(oauth.revoked, oauth.sessions, vigil.users));
+    tokens.setRevocationCheck(revocationCheck(oauth.revoked, oauth.sessions, vigil.users, clients));
     return vigil;
   } catch (err) {
     await store.close();
