@@ -157,7 +157,8 @@ export interface Store extends DataKeyStore {
   history(query: HistoryQuery): Promise<HistoryPage>;
   /** Current, non-deleted versions matching every clause, in the asked order. */
   searchCandidates(query: CandidateQuery): Promise<VersionRow[]>;
-  countCandidates(query: Omit<CandidateQuery, 'limit' | 'order' | 'afterId' | 'beforeId' | 'offset'>): Promise<number>;
+  /** How many current resources match; with `cap`, counting stops past it (the answer is then `cap + 1`). */
+  countCandidates(query: Omit<CandidateQuery, 'limit' | 'order' | 'afterId' | 'beforeId' | 'offset'> & { readonly cap?: number }): Promise<number>;
   /** Current, non-deleted versions of the given ids (any order; missing ones left out). */
   readCurrentMany(tenant: string, type: string, ids: readonly string[]): Promise<VersionRow[]>;
 

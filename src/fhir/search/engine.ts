@@ -48,6 +48,9 @@ export interface AccessFilter {
   readonly exact?: boolean;
 }
 
+/** A total nobody asked for is counted up to this many matches, and left out of the Bundle above it. */
+export const DEFAULT_TOTAL_CAP = 1000;
+
 /** At most this many candidates are decrypted for one query (sorting, totals, nested searches). */
 export const MAX_SCAN = 10_000;
 const MAX_INCLUDES = 1000;
@@ -155,8 +158,12 @@ export class SearchEngine {
     // A total counts only what the caller may see: by SQL when the index decides, else by a scan.
     const wantTotal = request.summary === 'count' || request.total === 'accurate' || (request.total === undefined && exact(planned)) || request.total === 'estimate';
     if (total === undefined && wantTotal) {
-      if (exact(planned)) total = await this.#o.store.countCandidates({ tenant: this.#o.tenant, type, clauses: planned.clauses });
-      else if (request.total === 'accurate' || request.summary === 'count') total = (await this.#allPlanned(type, planned)).length;
+      if (exact(planned)) {
+        // Unasked, the total is counted up to DEFAULT_TOTAL_CAP and left out above it (`_total=accurate` counts all).
+        const asked = request.summary === 'count' || request.total !== undefined;
+        const n = await this.#o.store.countCandidates({ tenant: this.#o.tenant, type, clauses: planned.clauses, ...(asked ? {} : { cap: DEFAULT_TOTAL_CAP }) });
+        total = !asked && n > DEFAULT_TOTAL_CAP ? undefined : n;
+      } else if (request.total === 'accurate' || request.summary === 'count') total = (await this.#allPlanned(type, planned)).length;
     }
     if (request.total === 'none') total = undefined;
     const includes = await this.#includes(request, page.matches, filter);

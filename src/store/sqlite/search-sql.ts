@@ -41,13 +41,13 @@ function rangeSql(c: RangeCondition, lo: string, hi: string, value: (n: number) 
  * A range clause is checked per candidate (EXISTS over the rid index) when a hash or id clause
  * already narrows the candidates; on its own it lists its matches (IN), since it must drive.
  */
-function clauseSql(q: CandidateQuery, clause: SearchClause, narrowed = false): Sql {
+function clauseSql(q: CandidateQuery, clause: SearchClause, narrowed = false, scanById = false): Sql {
   const not = 'negate' in clause && clause.negate === true ? 'NOT ' : '';
   switch (clause.kind) {
     case 'none':
       return { sql: '0', args: [] };
     case 'any': {
-      const groups = clause.groups.map((g) => g.map((c) => clauseSql(q, c, narrowed)));
+      const groups = clause.groups.map((g) => g.map((c) => clauseSql(q, c, narrowed, scanById)));
       return {
         sql: `(${groups.map((g) => `(${g.map((c) => c.sql).join(' AND ') || '1'})`).join(' OR ') || '0'})`,
         args: groups.flatMap((g) => g.flatMap((c) => c.args)),
@@ -57,8 +57,9 @@ function clauseSql(q: CandidateQuery, clause: SearchClause, narrowed = false): S
       return { sql: `rc.id ${not}IN (${clause.ids.map(() => '?').join(', ') || 'NULL'})`, args: [...clause.ids] };
     case 'hash':
       return {
-        // The hash already binds tenant (by key), type and parameter.
-        sql: `rc.rid ${not}IN (SELECT rid FROM search_hash WHERE hash IN (${clause.hashes.map(() => '?').join(', ') || 'NULL'}))`,
+        // The hash already binds tenant (by key), type and parameter. Scanning by id, the unary
+        // plus keeps SQLite from driving the query from this list (see candidateRowsSql).
+        sql: `${scanById && not === '' ? '+' : ''}rc.rid ${not}IN (SELECT rid FROM search_hash WHERE hash IN (${clause.hashes.map(() => '?').join(', ') || 'NULL'}))`,
         args: [...clause.hashes],
       };
     case 'range': {
@@ -76,12 +77,12 @@ function clauseSql(q: CandidateQuery, clause: SearchClause, narrowed = false): S
   }
 }
 
-function whereSql(q: Omit<CandidateQuery, 'limit' | 'order'>): Sql {
+function whereSql(q: Omit<CandidateQuery, 'limit' | 'order'>, scanById = false): Sql {
   const parts = ['rc.tenant = ?', 'rc.type = ?', 'rc.deleted = 0'];
   const args: unknown[] = [q.tenant, q.type];
   const narrowed = q.clauses.some((c) => (c.kind === 'hash' && c.negate !== true) || (c.kind === 'id' && c.negate !== true));
   for (const clause of q.clauses) {
-    const c = clauseSql(q as CandidateQuery, clause, narrowed);
+    const c = clauseSql(q as CandidateQuery, clause, narrowed, scanById);
     parts.push(c.sql);
     args.push(...c.args);
   }
@@ -103,9 +104,14 @@ const ORDER: Record<CandidateQuery['order'], string> = {
   'lastUpdated-desc': 'rc.last_updated DESC, rc.id DESC',
 };
 
-/** The current versions matching a candidate query, with their sealed content. */
-export function candidateRowsSql(q: CandidateQuery): Sql {
-  const where = whereSql(q);
+/**
+ * The current versions matching a candidate query, with their sealed content. With `scanById`
+ * the resources of the type are walked in id order and each is tested, stopping at the limit:
+ * right when every hash clause matches many resources (a common code), where driving from the
+ * hash rows would fetch and sort them all to return one page.
+ */
+export function candidateRowsSql(q: CandidateQuery, scanById = false): Sql {
+  const where = whereSql(q, scanById);
   // The version row must be the resource's own: a head pointer edited to another row matches nothing.
   return {
     sql: `SELECT rv.seq, rv.tenant, rv.type, rv.id, rv.version_id, rv.last_updated, rv.deleted, rv.key_version, rv.box
@@ -115,7 +121,14 @@ export function candidateRowsSql(q: CandidateQuery): Sql {
   };
 }
 
-export function candidateCountSql(q: Omit<CandidateQuery, 'limit' | 'order'>): Sql {
+export function candidateCountSql(q: Omit<CandidateQuery, 'limit' | 'order'> & { readonly cap?: number }): Sql {
   const where = whereSql(q);
-  return { sql: `SELECT COUNT(*) AS n FROM resource_current rc WHERE ${where.sql}`, args: where.args };
+  if (q.cap === undefined) return { sql: `SELECT COUNT(*) AS n FROM resource_current rc WHERE ${where.sql}`, args: where.args };
+  // Counting stops past the cap: a bounded answer for a default total.
+  return { sql: `SELECT COUNT(*) AS n FROM (SELECT 1 FROM resource_current rc WHERE ${where.sql} LIMIT ?)`, args: [...where.args, q.cap + 1] };
+}
+
+/** How many hash rows one hash clause has, counting at most `cap + 1`. */
+export function hashRowsSql(hashes: number, cap: number): string {
+  return `SELECT COUNT(*) AS n FROM (SELECT 1 FROM search_hash WHERE hash IN (${Array.from({ length: hashes }, () => '?').join(', ') || 'NULL'}) LIMIT ${cap + 1})`;
 }

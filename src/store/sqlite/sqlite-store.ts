@@ -21,6 +21,7 @@ import type {
   HistoryQuery,
   NewVersionRow,
   OAuthClientRow,
+  SearchClause,
   AuthRecordRow,
   RewrapCandidate,
   SigningKeyRow,
@@ -29,7 +30,10 @@ import type {
   VersionRow,
 } from '../types.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
-import { candidateCountSql, candidateRowsSql } from './search-sql.js';
+import { candidateCountSql, candidateRowsSql, hashRowsSql } from './search-sql.js';
+
+/** A hash clause matching more resources than this makes an id-ordered page walk by id (see #scanById). */
+const SCAN_BY_ID_AFTER = 2000;
 import { scanCurrentIndex } from './index-scan.js';
 
 interface RawVersion {
@@ -483,8 +487,22 @@ export class SqliteStore implements Store {
   }
 
   #search(db: Db, query: CandidateQuery): VersionRow[] {
-    const { sql, args } = candidateRowsSql(query);
+    const { sql, args } = candidateRowsSql(query, this.#scanById(db, query));
     return (this.#prepare(db, sql).all(...args) as RawVersion[]).map(toVersion);
+  }
+
+  /**
+   * Whether a page in id order is found faster by walking the type's resources by id than from
+   * the hash rows: when every positive hash clause matches more than SCAN_BY_ID_AFTER resources.
+   * Two capped counts decide it; the answer is the same either way, only the plan changes.
+   */
+  #scanById(db: Db, query: CandidateQuery): boolean {
+    if ((query.order !== 'id' && query.order !== 'id-desc') || query.limit > 1001) return false;
+    // An `any` of one group is an AND like the top level (the access policy's clauses come so).
+    const anded = query.clauses.flatMap((c) => (c.kind === 'any' && c.groups.length === 1 ? (c.groups[0] ?? []) : [c]));
+    const hashes = anded.filter((c): c is Extract<SearchClause, { kind: 'hash' }> => c.kind === 'hash' && c.negate !== true);
+    if (hashes.length === 0 || anded.some((c) => c.kind === 'id' && c.negate !== true)) return false;
+    return hashes.every((c) => (this.#prepare(db, hashRowsSql(c.hashes.length, SCAN_BY_ID_AFTER)).get(...c.hashes) as { n: number }).n > SCAN_BY_ID_AFTER);
   }
 
   #readCurrentMany(db: Db, tenant: string, type: string, ids: readonly string[]): VersionRow[] {
@@ -504,7 +522,7 @@ export class SqliteStore implements Store {
     return this.#search(this.#reader, query);
   }
 
-  async countCandidates(query: Omit<CandidateQuery, 'limit' | 'order' | 'afterId' | 'beforeId' | 'offset'>): Promise<number> {
+  async countCandidates(query: Omit<CandidateQuery, 'limit' | 'order' | 'afterId' | 'beforeId' | 'offset'> & { readonly cap?: number }): Promise<number> {
     const { sql, args } = candidateCountSql(query);
     return (this.#prepare(this.#reader, sql).get(...args) as { n: number }).n;
   }

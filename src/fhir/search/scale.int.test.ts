@@ -1,0 +1,65 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestVigil, type TestVigil } from '../../testing/harness.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const N = 2100;
+
+/**
+ * Past the sizes the reference test uses: a code on more than 2,000 records makes an id-ordered
+ * page walk the type by id instead of fetching every match, and a total nobody asked for is left
+ * out above 1,000 matches. The answers must be exactly those of the small-data plan.
+ */
+describe('search at scale: paging a common code and default totals', () => {
+  let t: TestVigil;
+  let token: string;
+  const all: { id: string; day: number }[] = [];
+
+  before(async () => {
+    t = await startTestVigil();
+    token = await t.token('system/*.cruds');
+    for (let start = 0; start < N; start += 700) {
+      const entry = [];
+      for (let i = start; i < Math.min(N, start + 700); i++) {
+        const day = 1 + (i % 28);
+        entry.push({ request: { method: 'POST', url: 'Observation' }, resource: { resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] }, effectiveDateTime: `2024-02-${String(day).padStart(2, '0')}T10:00:00Z` } });
+      }
+      const res = await t.fhir('POST', '/fhir', { token, body: { resourceType: 'Bundle', type: 'transaction', entry } });
+      assert.equal(res.statusCode, 200);
+      const out = (JSON.parse(res.body) as Json)['entry'] as Json[];
+      out.forEach((e, k) => all.push({ id: String(e['response']['location']).split('/')[5] ?? '', day: 1 + ((start + k) % 28) }));
+    }
+    all.sort((a, b) => (a.id < b.id ? -1 : 1));
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  const ids = (b: Json): string[] => ((b['entry'] ?? []) as Json[]).map((e) => String(e['resource']['id']));
+  const get = async (url: string): Promise<Json> => {
+    const res = await t.fhir('GET', url, { token });
+    assert.equal(res.statusCode, 200, res.body.slice(0, 200));
+    return JSON.parse(res.body) as Json;
+  };
+
+  it('pages in id order exactly, both ways, with and without a date range', async () => {
+    let page = await get('/fhir/Observation?code=http://loinc.org|8867-4&_count=50');
+    assert.deepEqual(ids(page), all.slice(0, 50).map((a) => a.id));
+    assert.equal(page['total'], undefined, 'a total nobody asked for is left out above 1,000');
+    const next = ((page['link'] ?? []) as Json[]).find((l) => l['relation'] === 'next');
+    page = await get(String(next?.['url']).replace(t.config.fhirBaseUrl, '/fhir'));
+    assert.deepEqual(ids(page), all.slice(50, 100).map((a) => a.id));
+    const desc = await get('/fhir/Observation?code=http://loinc.org|8867-4&_sort=-_id&_count=20');
+    assert.deepEqual(ids(desc), all.slice(-20).reverse().map((a) => a.id));
+    const late = await get('/fhir/Observation?code=http://loinc.org|8867-4&date=ge2024-02-27&_count=30');
+    assert.deepEqual(ids(late), all.filter((a) => a.day >= 27).slice(0, 30).map((a) => a.id));
+  });
+
+  it('counts all when asked, and gives small totals unasked', async () => {
+    assert.equal((await get('/fhir/Observation?code=http://loinc.org|8867-4&_total=accurate&_count=1'))['total'], N);
+    assert.equal((await get('/fhir/Observation?code=http://loinc.org|8867-4&_summary=count'))['total'], N);
+    const one = await get('/fhir/Observation?code=http://loinc.org|8867-4&date=ge2024-02-28&_count=5');
+    assert.equal(one['total'], all.filter((a) => a.day >= 28).length, 'under the cap the total is exact');
+  });
+});
