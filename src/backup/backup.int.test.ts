@@ -149,6 +149,19 @@ describe('backup, verify and restore', () => {
     await assert.rejects(restoreBackup({ from: copy, to: join(work, 'from-tampered'), masterKey: master, env: {} }), assertBackupError);
   });
 
+  it('refuses a manifest whose chunk names try to leave the set', async () => {
+    const copy = join(work, 'traversal');
+    cpSync(set, copy, { recursive: true });
+    const name = readdirSync(join(copy, 'manifests')).filter((n) => n.endsWith('.json'))[0] ?? '';
+    const file = JSON.parse(readFileSync(join(copy, 'manifests', name), 'utf8')) as { manifest: { files: { sha256: string }[] } };
+    const first = file.manifest.files[0];
+    if (first !== undefined) first.sha256 = '../../../../etc/passwd';
+    writeFileSync(join(copy, 'manifests', name), JSON.stringify(file));
+    const r = verifyBackupSet(copy);
+    assert.equal(r.ok, false);
+    await assert.rejects(restoreBackup({ from: copy, to: join(work, 'from-traversal'), masterKey: master, env: {} }), assertBackupError);
+  });
+
   it('catches a missing incremental, and restore refuses the chain', async () => {
     const copy = join(work, 'gap');
     cpSync(set, copy, { recursive: true });

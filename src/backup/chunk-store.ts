@@ -24,6 +24,8 @@ export class ChunkStore {
   }
 
   chunkPath(sha256: string): string {
+    // A name from a manifest is only ever a hex digest: never a path out of the set.
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new VigilError('ERR_BACKUP', 'A backup manifest names a chunk that is not a SHA-256 digest');
     return join(this.dir, CHUNKS_DIR, sha256);
   }
 
