@@ -234,7 +234,8 @@ function helloSource(): string {
 function vigilEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('VIGIL_')) env[k] = v;
-  return { ...env, VIGIL_LOG_LEVEL: 'info' };
+  // VIGIL_DETECT=false passes through, so the cost of detection can be measured by difference.
+  return { ...env, VIGIL_LOG_LEVEL: 'info', ...(process.env['VIGIL_DETECT'] === undefined ? {} : { VIGIL_DETECT: process.env['VIGIL_DETECT'] }) };
 }
 
 /** A synthetic patient: names from a fixed list, 555-01xx phone numbers, example.org addresses. */

@@ -1,6 +1,6 @@
 import type { Patient, Practitioner, Resource } from '@medplum/fhirtypes';
 import type { ClientRegistry, SealedRecords, UserDirectory } from '../auth/index.js';
-import { normalize, type Repository } from '../fhir/index.js';
+import { normalize, parseSearch, type Repository } from '../fhir/index.js';
 import type { AccessPolicy } from '../policy/index.js';
 import type { Facts } from './types.js';
 
@@ -149,8 +149,9 @@ export class RecordFacts implements Facts {
     const out = new Set<string>();
     for (const ident of p?.identifier ?? []) {
       if (ident.system === undefined || ident.value === undefined) continue;
-      const q = new URLSearchParams({ identifier: `${ident.system}|${ident.value}` }).toString();
-      for (const other of await this.#match('Patient', q)) if (other.id !== undefined && other.id !== patient) out.add(other.id);
+      // A few matches answer the question; a value shared by thousands must not cost thousands.
+      const request = parseSearch('Patient', [['identifier', `${ident.system}|${ident.value}`], ['_count', '3'], ['_total', 'none']], false);
+      for (const other of (await this.#repo.search(request)).matches) if (other.id !== patient) out.add(other.id);
     }
     return [...out];
   }

@@ -44,7 +44,7 @@ export interface Facts {
   userFhirUser(userId: string): Promise<string | undefined>;
   userDisabled(userId: string): Promise<boolean>;
   clientDisabled(clientId: string): Promise<boolean>;
-  /** Other patients holding one of this patient's identifiers (same system and value). */
+  /** Other patients holding one of this patient's identifiers (same system and value); a few are enough. */
   sharedIdentifiers(patient: string): Promise<string[]>;
   /** Whether the Patient's latest update changed its address or telecom. */
   demographicsChanged(patient: string, versionId: number): Promise<boolean>;
