@@ -21,12 +21,14 @@ export interface EngineOptions {
   /** Per-rule overrides of the rules' defaults (from VIGIL_DETECT_RULES). */
   readonly settings?: Readonly<Record<string, Partial<RuleSettings>>>;
   readonly hooks: EngineHooks;
-  /** How often the trail is read for new entries, in ms (default 100). */
+  /** How often the trail is read for new entries, in ms (default POLL_MS). */
   readonly pollMs?: number;
   readonly now?: () => Date;
 }
 
 const BATCH = 500;
+/** The trail is read this often (one indexed query): a burst is answered within a few of these. */
+const POLL_MS = 25;
 /** Latencies kept for the percentiles (the newest). */
 const LATENCY_SAMPLES = 10_000;
 
@@ -71,7 +73,7 @@ export class DetectionEngine {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
       void this.drain().finally(() => this.#schedule());
-    }, this.#o.pollMs ?? 100);
+    }, this.#o.pollMs ?? POLL_MS);
     this.#timer.unref();
   }
 
