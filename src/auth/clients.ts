@@ -66,7 +66,11 @@ function checkNewClient(client: NewClient): void {
  * The registered OAuth clients. Each row carries a MAC keyed from the master key, so someone
  * who can write the database but lacks the master key cannot add a client or widen one's scopes.
  */
+/** How long a client's disabled state is remembered between reads. */
+const DISABLED_CACHE_MS = 1000;
+
 export class ClientRegistry {
+  readonly #disabledCache = new Map<string, { at: number; disabled: boolean }>();
   readonly #store: Store;
   readonly #macKey: Buffer;
   #decoyHash: Promise<string> | undefined;
@@ -153,8 +157,16 @@ export class ClientRegistry {
    * tokens stop at once. An id with no row (a token minted in process, as tests do) is not.
    */
   async isDisabled(clientId: string): Promise<boolean> {
+    // Asked on every request: a second's memory (cleared by this process's own changes) saves a
+    // read and a MAC each time; another process's change is seen within that second.
+    const t = Date.now();
+    const hit = this.#disabledCache.get(clientId);
+    if (hit !== undefined && t - hit.at < DISABLED_CACHE_MS) return hit.disabled;
     const row = await this.#store.getClient(clientId);
-    return row !== undefined && (row.disabled || !this.#intact(row));
+    const disabled = row !== undefined && (row.disabled || !this.#intact(row));
+    if (this.#disabledCache.size > 10_000) this.#disabledCache.clear();
+    this.#disabledCache.set(clientId, { at: t, disabled });
+    return disabled;
   }
 
   /** Every client, disabled and tampered ones included (flagged), for the admin. */
@@ -179,5 +191,7 @@ export class ClientRegistry {
     const { rowMac: _old, ...fields } = row;
     const next = { ...fields, roles: [...fields.roles], disabled };
     await this.#store.updateClient({ ...next, rowMac: this.#mac(next) });
+    // After the write: a read racing it must not keep the old state for a second.
+    this.#disabledCache.delete(clientId);
   }
 }
