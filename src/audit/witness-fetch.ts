@@ -1,4 +1,4 @@
-import { isLoopbackHost } from '../config/index.js';
+import { httpsOrLoopback } from '../config/index.js';
 import { VigilError } from '../errors.js';
 
 /**
@@ -9,16 +9,9 @@ import { VigilError } from '../errors.js';
  * witness cannot be read or answers something else.
  */
 export async function fetchWitnessCheckpoint(url: string, timeoutMs = 5000): Promise<string> {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new VigilError('ERR_CONFIG', '--witness-url must be an https URL (http only on loopback)');
-  }
   // Plain HTTP off this machine would let anyone on the path answer with an older checkpoint.
-  if (!(u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname.replace(/^\[|\]$/g, ''))))) {
-    throw new VigilError('ERR_CONFIG', '--witness-url must be an https URL (http only on loopback)');
-  }
+  const u = httpsOrLoopback(url);
+  if (u === undefined) throw new VigilError('ERR_CONFIG', '--witness-url must be an https URL (http only on loopback)');
   let body: unknown;
   try {
     const res = await fetch(u, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });

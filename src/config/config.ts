@@ -122,37 +122,29 @@ function trustedProxies(raw: string, problems: string[]): string {
 }
 
 /** A witness URL must be https, except on this machine (checkpoints are public, but their integrity in transit is not). */
-function witnessUrl(raw: string | undefined, problems: string[]): string | undefined {
-  if (raw === undefined) return undefined;
+/**
+ * A URL that is https, or http on this machine only (nothing else protects it in transit);
+ * undefined otherwise.
+ *
+ * @example
+ * httpsOrLoopback('http://127.0.0.1:9000/witness') // 'http://127.0.0.1:9000/witness'
+ */
+export function httpsOrLoopback(raw: string): string | undefined {
   try {
     const u = new URL(raw);
     if (u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname.replace(/^\[|\]$/g, '')))) return u.href;
   } catch {
-    // reported below
+    // not a URL
   }
-  problems.push('VIGIL_WITNESS_URL must be an https URL (http only on loopback)');
   return undefined;
 }
 
-/** The alert webhook: https (http on loopback), and only with a secret of at least 32 characters to sign with. */
-function alertWebhook(raw: string | undefined, secret: string | undefined, problems: string[]): string | undefined {
+/** An optional https-or-loopback URL setting; a bad one is reported under its name. */
+function urlSetting(key: EnvKey, raw: string | undefined, problems: string[]): string | undefined {
   if (raw === undefined) return undefined;
-  if (secret === undefined || secret.length < 32) problems.push('VIGIL_ALERT_WEBHOOK needs VIGIL_ALERT_WEBHOOK_SECRET of at least 32 characters');
-  try {
-    const u = new URL(raw);
-    if (u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname.replace(/^\[|\]$/g, '')))) return u.href;
-  } catch {
-    // reported below
-  }
-  problems.push('VIGIL_ALERT_WEBHOOK must be an https URL (http only on loopback)');
-  return undefined;
-}
-
-function alertSyslog(raw: string | undefined, problems: string[]): SyslogWitness | undefined {
-  if (raw === undefined) return undefined;
-  const target = parseSyslogWitness(raw);
-  if (target === undefined) problems.push('VIGIL_ALERT_SYSLOG must be tls://HOST:PORT (tcp://HOST:PORT only on loopback)');
-  return target;
+  const url = httpsOrLoopback(raw);
+  if (url === undefined) problems.push(`${key} must be an https URL (http only on loopback)`);
+  return url;
 }
 
 /** Where the syslog witness listens. */
@@ -184,11 +176,11 @@ export function parseSyslogWitness(raw: string): SyslogWitness | undefined {
   return undefined;
 }
 
-/** The syslog witness: TLS, or plain TCP on this machine only (a checkpoint's integrity in transit matters). */
-function witnessSyslog(raw: string | undefined, problems: string[]): SyslogWitness | undefined {
+/** An optional syslog receiver setting (a checkpoint's or an alert's integrity in transit matters). */
+function syslogSetting(key: EnvKey, raw: string | undefined, problems: string[]): SyslogWitness | undefined {
   if (raw === undefined) return undefined;
   const target = parseSyslogWitness(raw);
-  if (target === undefined) problems.push('VIGIL_WITNESS_SYSLOG must be tls://HOST:PORT (tcp://HOST:PORT only on loopback)');
+  if (target === undefined) problems.push(`${key} must be tls://HOST:PORT (tcp://HOST:PORT only on loopback)`);
   return target;
 }
 
@@ -290,8 +282,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     checkpointInterval: int('VIGIL_CHECKPOINT_INTERVAL', 60, 0, 86400),
     tokenRateLimit: int('VIGIL_TOKEN_RATE_LIMIT', 30, 1, 100_000),
     witnessFile: get('VIGIL_WITNESS_FILE') === undefined ? undefined : resolve(get('VIGIL_WITNESS_FILE') ?? ''),
-    witnessUrl: witnessUrl(get('VIGIL_WITNESS_URL'), problems),
-    witnessSyslog: witnessSyslog(get('VIGIL_WITNESS_SYSLOG'), problems),
+    witnessUrl: urlSetting('VIGIL_WITNESS_URL', get('VIGIL_WITNESS_URL'), problems),
+    witnessSyslog: syslogSetting('VIGIL_WITNESS_SYSLOG', get('VIGIL_WITNESS_SYSLOG'), problems),
     sessionIdleSeconds: 60 * int('VIGIL_SESSION_IDLE', 15, 1, 24 * 60),
     sessionMaxSeconds: 60 * int('VIGIL_SESSION_MAX', 12 * 60, 5, 7 * 24 * 60),
     breakGlassSeconds: 60 * int('VIGIL_BREAK_GLASS_MINUTES', 60, 1, 24 * 60),
@@ -300,12 +292,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     backupIntervalMinutes: int('VIGIL_BACKUP_INTERVAL', 60, 0, 7 * 24 * 60),
     detect: get('VIGIL_DETECT') === undefined ? true : bool('VIGIL_DETECT'),
     detectRulesFile: get('VIGIL_DETECT_RULES') === undefined ? undefined : resolve(get('VIGIL_DETECT_RULES') ?? ''),
-    alertWebhook: alertWebhook(get('VIGIL_ALERT_WEBHOOK'), get('VIGIL_ALERT_WEBHOOK_SECRET'), problems),
+    alertWebhook: urlSetting('VIGIL_ALERT_WEBHOOK', get('VIGIL_ALERT_WEBHOOK'), problems),
     alertWebhookSecret: get('VIGIL_ALERT_WEBHOOK_SECRET'),
-    alertSyslog: alertSyslog(get('VIGIL_ALERT_SYSLOG'), problems),
+    alertSyslog: syslogSetting('VIGIL_ALERT_SYSLOG', get('VIGIL_ALERT_SYSLOG'), problems),
   };
   // A backup set inside the data directory would be lost with it, and reached by whatever encrypts it.
   if (config.backupDir !== undefined && (config.backupDir === dataDir || config.backupDir.startsWith(`${dataDir}/`))) problems.push('VIGIL_BACKUP_DIR must not be inside the data directory');
+  // A webhook is signed: it needs a secret worth the name.
+  const secret = get('VIGIL_ALERT_WEBHOOK_SECRET');
+  if (get('VIGIL_ALERT_WEBHOOK') !== undefined && (secret === undefined || secret.length < 32)) problems.push('VIGIL_ALERT_WEBHOOK needs VIGIL_ALERT_WEBHOOK_SECRET of at least 32 characters');
   if (problems.length > 0) {
     throw new VigilError('ERR_CONFIG', `Vigil cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
