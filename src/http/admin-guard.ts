@@ -11,10 +11,16 @@ export const JSON_TYPE = 'application/json; charset=utf-8';
  */
 export function adminGuard(tokens: TokenService): (request: FastifyRequest) => Promise<void> {
   return async (request) => {
-    const principal = await authenticate(request, tokens);
     // Default deny: administration is the security-admin role's alone.
-    if (!principal.roles.includes('security-admin')) throw new VigilError('ERR_SCOPE', 'The admin API needs the security-admin role');
+    await requireRole(request, tokens, ['security-admin'], 'The admin API needs the security-admin role');
   };
+}
+
+/** Authenticates the request (else 401) and requires one of `roles` (else 403 with `message`). */
+export async function requireRole(request: FastifyRequest, tokens: TokenService, roles: readonly string[], message: string): Promise<Principal> {
+  const principal = await authenticate(request, tokens);
+  if (!principal.roles.some((r) => roles.includes(r))) throw new VigilError('ERR_SCOPE', message);
+  return principal;
 }
 
 /** The authenticated principal of a guarded request. */

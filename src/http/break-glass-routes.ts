@@ -4,8 +4,7 @@ import type { Vigil } from '../runtime/index.js';
 import { infoOutcome, isValidId } from '../fhir/index.js';
 import type { BreakGlassGrant } from '../policy/index.js';
 import { FHIR_JSON, checkFormat, gateOf } from './fhir-request.js';
-import { adminOf, objectBody, JSON_TYPE } from './admin-guard.js';
-import { authenticate } from './fhir-request.js';
+import { objectBody, requireRole, JSON_TYPE } from './admin-guard.js';
 
 /** Roles that may open a record they have no relationship with, in an emergency. */
 const CARE_ROLES = ['clinician', 'nurse'];
@@ -77,9 +76,8 @@ export function registerBreakGlassRoutes(app: FastifyInstance, vigil: Vigil): vo
   });
 
   const reviewer = async (request: FastifyRequest): Promise<string> => {
-    const p = await authenticate(request, vigil.tokens);
-    if (!p.roles.some((r) => REVIEW_ROLES.includes(r))) throw new VigilError('ERR_SCOPE', 'Break-the-glass review needs the privacy-officer or security-admin role');
-    return adminOf(request).userId ?? p.clientId;
+    const p = await requireRole(request, vigil.tokens, REVIEW_ROLES, 'Break-the-glass review needs the privacy-officer or security-admin role');
+    return p.userId ?? p.clientId;
   };
 
   app.get('/admin/break-glass', async (request, reply) => {

@@ -2,16 +2,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { VigilError } from '../errors.js';
 import type { Vigil } from '../runtime/index.js';
 import type { AlertStatus } from '../detect/index.js';
-import { authenticate } from './fhir-request.js';
-import { auditAdmin, objectBody, sendJson } from './admin-guard.js';
+import { auditAdmin, objectBody, requireRole, sendJson } from './admin-guard.js';
 
 const SECURITY_ROLES = ['security-admin', 'privacy-officer'];
 const STATUSES: readonly AlertStatus[] = ['open', 'acknowledged', 'confirmed', 'dismissed'];
 
 /** The caller, if they hold one of `roles` (else 403; no token 401); returns `user/<id>` or `client/<id>`. */
 async function officer(request: FastifyRequest, vigil: Vigil, roles: readonly string[]): Promise<string> {
-  const p = await authenticate(request, vigil.tokens);
-  if (!p.roles.some((r) => roles.includes(r))) throw new VigilError('ERR_SCOPE', `This needs the ${roles.join(' or ')} role`);
+  const p = await requireRole(request, vigil.tokens, roles, `This needs the ${roles.join(' or ')} role`);
   return p.userId !== undefined ? `user/${p.userId}` : `client/${p.clientId}`;
 }
 
