@@ -1,7 +1,7 @@
 import type { Patient, Practitioner, Resource } from '@medplum/fhirtypes';
 import type { ClientRegistry, SealedRecords, UserDirectory } from '../auth/index.js';
 import { normalize, parseSearch, type Repository } from '../fhir/index.js';
-import type { AccessPolicy } from '../policy/index.js';
+import { TtlCache, type AccessPolicy } from '../policy/index.js';
 import type { Facts } from './types.js';
 
 /** How long looked-up facts are reused (relationships, VIP and honeytoken lists, demographics). */
@@ -9,21 +9,6 @@ const TTL_MS = 30_000;
 /** Appointments and encounters this close to the access explain a front-desk or billing look. */
 const EXPLAIN_WINDOW_MS = 2 * 86_400_000;
 export const HONEYTOKEN_KIND = 'honeytoken';
-
-class Cache<V> {
-  readonly #m = new Map<string, { at: number; v: Promise<V> }>();
-  get(key: string, make: () => Promise<V>): Promise<V> {
-    const hit = this.#m.get(key);
-    if (hit !== undefined && Date.now() - hit.at < TTL_MS) return hit.v;
-    if (this.#m.size > 20_000) this.#m.clear();
-    const v = make();
-    this.#m.set(key, { at: Date.now(), v });
-    return v;
-  }
-  clear(): void {
-    this.#m.clear();
-  }
-}
 
 function freeText(value: unknown, out: string[], key = ''): void {
   if (typeof value === 'string') {
@@ -51,8 +36,8 @@ export class RecordFacts implements Facts {
   readonly #records: SealedRecords;
   readonly #base: string;
   readonly #now: () => Date;
-  readonly #lists = new Cache<ReadonlySet<string>>();
-  readonly #answers = new Cache<unknown>();
+  readonly #lists = new TtlCache<ReadonlySet<string>>(TTL_MS, 100);
+  readonly #answers = new TtlCache<unknown>(TTL_MS, 20_000);
 
   constructor(o: { repository: Repository; policy: AccessPolicy; users: UserDirectory; clients: ClientRegistry; records: SealedRecords; fhirBaseUrl: string; now?: () => Date }) {
     this.#clients = o.clients;

@@ -7,3 +7,4 @@ export type { BreakGlassGrant } from './break-glass.js';
 export { consentAnswer } from './consent.js';
 export { PROTECTED_LABELS } from './labels.js';
 export { roleGrant, defaultPurpose } from './role-rules.js';
+export { TtlCache } from './ttl-cache.js';

@@ -6,6 +6,7 @@ import { BreakGlass } from './break-glass.js';
 import { CareRelationships, RELATIONSHIP_CACHE_MS, RELATIONSHIP_TYPES } from './relationships.js';
 import { consentAnswer } from './consent.js';
 import { AccessGate } from './gate.js';
+import { TtlCache } from './ttl-cache.js';
 
 /** What the policy needs to know of a signed-in user (their current record, not the token's copy). */
 export interface PolicyUser {
@@ -42,8 +43,8 @@ export class AccessPolicy {
   readonly sameOrganizationAccess: boolean;
   readonly now: () => Date;
   #users: UserSource | undefined;
-  readonly #consents = new Map<string, { at: number; consents: Consent[] }>();
-  #research: { at: number; patients: Promise<ReadonlySet<string>> } | undefined;
+  readonly #consents: TtlCache<Consent[]>;
+  readonly #research: TtlCache<ReadonlySet<string>>;
 
   constructor(o: AccessPolicyOptions) {
     this.repository = o.repository;
@@ -53,6 +54,9 @@ export class AccessPolicy {
     this.breakGlass = new BreakGlass(o.records, o.breakGlassSeconds, this.now);
     this.relationships = new CareRelationships(o.repository, o.fhirBaseUrl, () => this.now().getTime());
     this.#users = o.users;
+    const clock = (): number => this.now().getTime();
+    this.#consents = new TtlCache(RELATIONSHIP_CACHE_MS, 50_000, clock);
+    this.#research = new TtlCache(RELATIONSHIP_CACHE_MS, 1, clock);
   }
 
   /** Sets where users are looked up (the user directory is opened after the policy). */
@@ -76,39 +80,30 @@ export class AccessPolicy {
     if (RELATIONSHIP_TYPES.has(type)) this.relationships.clear();
     if (type === 'Consent') {
       this.#consents.clear();
-      this.#research = undefined;
+      this.#research.clear();
     }
   }
 
   /** The active Consents of a patient (cached briefly). */
-  async consentsOf(patient: string): Promise<Consent[]> {
-    const hit = this.#consents.get(patient);
-    const t = this.now().getTime();
-    if (hit !== undefined && t - hit.at < RELATIONSHIP_CACHE_MS) return hit.consents;
-    const consents = (await this.repository.engine.matchCondition('Consent', `patient=Patient/${patient}&status=active`)).map((f) => f.resource as Consent);
-    if (this.#consents.size > 50_000) this.#consents.clear();
-    this.#consents.set(patient, { at: t, consents });
-    return consents;
+  consentsOf(patient: string): Promise<Consent[]> {
+    return this.#consents.get(patient, async () =>
+      (await this.repository.engine.matchCondition('Consent', `patient=Patient/${patient}&status=active`)).map((f) => f.resource as Consent),
+    );
   }
 
   /** Patients whose active Consent permits research (purpose HRESCH). */
   researchPatients(): Promise<ReadonlySet<string>> {
-    const t = this.now().getTime();
-    if (this.#research === undefined || t - this.#research.at >= RELATIONSHIP_CACHE_MS) {
-      const patients = (async () => {
-        const out = new Set<string>();
-        const all = (await this.repository.engine.matchCondition('Consent', 'status=active')).map((f) => f.resource as Consent);
-        for (const c of all) {
-          const ref = c.patient?.reference;
-          if (ref?.startsWith('Patient/') !== true) continue;
-          if (consentAnswer([c], { actors: [], purpose: 'HRESCH', now: this.now() }) === 'permit') out.add(ref.slice('Patient/'.length));
-        }
-        // A deny from any other Consent of the patient wins.
-        for (const p of [...out]) if (consentAnswer(await this.consentsOf(p), { actors: [], purpose: 'HRESCH', now: this.now() }) === 'deny') out.delete(p);
-        return out;
-      })();
-      this.#research = { at: t, patients };
-    }
-    return this.#research.patients;
+    return this.#research.get('', async () => {
+      const out = new Set<string>();
+      const all = (await this.repository.engine.matchCondition('Consent', 'status=active')).map((f) => f.resource as Consent);
+      for (const c of all) {
+        const ref = c.patient?.reference;
+        if (ref?.startsWith('Patient/') !== true) continue;
+        if (consentAnswer([c], { actors: [], purpose: 'HRESCH', now: this.now() }) === 'permit') out.add(ref.slice('Patient/'.length));
+      }
+      // A deny from any other Consent of the patient wins.
+      for (const p of [...out]) if (consentAnswer(await this.consentsOf(p), { actors: [], purpose: 'HRESCH', now: this.now() }) === 'deny') out.delete(p);
+      return out;
+    });
   }
 }

@@ -1,5 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { patientsOf, type Repository } from '../fhir/index.js';
+import { TtlCache } from './ttl-cache.js';
 
 /** How long a computed set of related patients is reused before it is asked again. */
 export const RELATIONSHIP_CACHE_MS = 30_000;
@@ -25,12 +26,13 @@ export class CareRelationships {
   readonly #repository: Repository;
   readonly #base: string;
   readonly #now: () => number;
-  readonly #cache = new Map<string, { at: number; patients: ReadonlySet<string> }>();
+  readonly #cache: TtlCache<ReadonlySet<string>>;
 
   constructor(repository: Repository, fhirBaseUrl: string, now: () => number = Date.now) {
     this.#repository = repository;
     this.#base = fhirBaseUrl;
     this.#now = now;
+    this.#cache = new TtlCache(RELATIONSHIP_CACHE_MS, 10_000, now);
   }
 
   /** Forgets every cached answer (a write changed an Encounter, CareTeam...). */
@@ -38,14 +40,9 @@ export class CareRelationships {
     this.#cache.clear();
   }
 
-  async patientsOf(practitioner: string, organizations: readonly string[], sameOrganization: boolean): Promise<ReadonlySet<string>> {
+  patientsOf(practitioner: string, organizations: readonly string[], sameOrganization: boolean): Promise<ReadonlySet<string>> {
     const key = JSON.stringify([practitioner, sameOrganization ? [...organizations].sort() : []]);
-    const hit = this.#cache.get(key);
-    if (hit !== undefined && this.#now() - hit.at < RELATIONSHIP_CACHE_MS) return hit.patients;
-    const patients = await this.#compute(practitioner, sameOrganization ? organizations : []);
-    if (this.#cache.size > 10_000) this.#cache.clear();
-    this.#cache.set(key, { at: this.#now(), patients });
-    return patients;
+    return this.#cache.get(key, () => this.#compute(practitioner, sameOrganization ? organizations : []));
   }
 
   async #compute(practitioner: string, organizations: readonly string[]): Promise<ReadonlySet<string>> {
