@@ -179,11 +179,13 @@ export class SearchEngine {
     // A "previous" page is found by scanning against the sort order, then put back in order.
     const backwards = typeof cursor?.['p'] === 'string';
     const scanDesc = descending !== backwards;
-    const batch = exact(planned) ? count + 1 : Math.max(4 * (count + 1), 100);
+    // When decryption confirms, most candidates usually match: start with a little more than a page
+    // (each candidate costs a decryption) and grow fourfold while too few pass.
+    let batch = exact(planned) ? count + 1 : count + 1 + Math.max(8, Math.ceil(count / 2));
     const found: Found[] = [];
     let from = boundary;
     let scanned = 0;
-    for (;;) {
+    for (;; batch = Math.min(batch * 4, MAX_SCAN)) {
       const rows = await this.#o.store.searchCandidates({
         tenant: this.#o.tenant,
         type,
