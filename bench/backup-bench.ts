@@ -26,7 +26,7 @@ export interface BackupBenchReport {
 export async function runBackupBench(tempDir: string, patients: number, progress: (line: string) => void): Promise<BackupBenchReport> {
   const dataDir = join(tempDir, 'backup-data');
   progress(`backup: importing ${patients} patients`);
-  await importDataset(dataDir, patients, progress);
+  await importDataset(dataDir, patients, progress, join(tempDir, 'backup-work'));
   const set = join(tempDir, 'backup-set');
   const vigil = await openVigil(loadConfig({}, { dataDir }));
   let created;

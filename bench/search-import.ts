@@ -1,14 +1,20 @@
 /**
- * The search bench's data: a synthetic data set generated in this process and loaded through the
- * code `vigil import` uses (`processBundle` over the repository, one transaction per Bundle, every
- * interaction allowed, `Prefer: return=minimal`), with what the queries need noted on the way:
- * each patient's server id, family name, MRN, birth date and Observation count, and a sample of
+ * The search bench's data: a synthetic data set generated in this process, written as files and
+ * loaded by the code and the threads `vigil import` uses (one transaction per Bundle, one thread
+ * per core), with what the queries need noted on the way: each patient's family name, MRN, birth
+ * date and Observation count (the server id is looked up by MRN after the import), and a sample of
  * recent Observation codes. The generator is deterministic, so the same `--patients` loads the
  * same records in every run.
  */
-import type { Bundle, BundleEntry, Observation, Patient } from '@medplum/fhirtypes';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { BundleEntry, Observation, Patient } from '@medplum/fhirtypes';
 import { loadConfig } from '../src/config/index.js';
-import { processBundle, type BundleOptions } from '../src/fhir/index.js';
+import { importFiles } from '../src/cli/import-load.js';
+import type { ImportState } from '../src/cli/import-progress.js';
+import { listFiles } from '../src/cli/import-sources.js';
+import { importInWorkers } from '../src/cli/import-workers.js';
 import { openVigil } from '../src/runtime/index.js';
 import { MRN_SYSTEM, generateDataset } from '../src/synthetic/index.js';
 
@@ -45,9 +51,9 @@ export interface LoadedData {
 export interface ImportResult {
   readonly patients: number;
   readonly resources: number;
-  /** Wall time of the whole import, generation included. */
+  /** Wall time of the import alone (the files were written before it started). */
   readonly seconds: number;
-  /** The part of `seconds` spent in this bench: generating the Bundles and noting samples. */
+  /** Time spent before the import: generating the Bundles, noting samples and writing the files. */
   readonly generateSeconds: number;
   readonly data: LoadedData;
 }
@@ -71,7 +77,6 @@ export function seeded(seed: number): () => number {
 }
 
 interface Noted {
-  readonly index: number;
   readonly family: string;
   readonly mrn: string;
   readonly birthDate: string;
@@ -80,8 +85,7 @@ interface Noted {
 
 /** Reads what the queries need from a patient Bundle before it is stored. */
 function notePatient(entries: readonly BundleEntry[], codes: string[], seen: { n: number }, random: () => number): Noted | undefined {
-  const index = entries.findIndex((e) => e.resource?.resourceType === 'Patient');
-  const entry = entries[index];
+  const entry = entries.find((e) => e.resource?.resourceType === 'Patient');
   const patient = entry?.resource as Patient | undefined;
   if (entry === undefined || patient === undefined || entry.fullUrl === undefined) return undefined;
   let observations = 0;
@@ -104,7 +108,7 @@ function notePatient(entries: readonly BundleEntry[], codes: string[], seen: { n
   const family = patient.name?.[0]?.family;
   const mrn = patient.identifier?.find((i) => i.system === MRN_SYSTEM)?.value;
   if (family === undefined || mrn === undefined || patient.birthDate === undefined) return undefined;
-  return { index, family, mrn, birthDate: patient.birthDate, observations };
+  return { family, mrn, birthDate: patient.birthDate, observations };
 }
 
 /** A rough duration for progress lines: `45 s`, `12 min`, `2.5 h`. */
@@ -115,56 +119,63 @@ export function duration(ms: number): string {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
-const writes = (entries: readonly BundleEntry[]): number => entries.filter((e) => e.request?.method === 'POST' || e.request?.method === 'PUT').length;
+/** The bench's import threads: as `vigil import` picks by default (one per core, at most 4). */
+const IMPORT_WORKERS = Math.min(4, availableParallelism());
 
 /**
  * Creates a Vigil data directory at `dataDir` (as `vigil serve` would, bootstrap admin included)
- * and loads `patients` synthetic patients into it, reporting progress through `progress`.
+ * and loads `patients` synthetic patients into it as `vigil import` does: the data set is first
+ * written as files to `workDir` (as `vigil generate` would), then imported by the same code and
+ * the same number of threads as the command. The queries' values are noted while generating, and
+ * each patient's server id is looked up by its MRN afterwards.
  */
-export async function importDataset(dataDir: string, patients: number, progress: (line: string) => void): Promise<ImportResult> {
+export async function importDataset(dataDir: string, patients: number, progress: (line: string) => void, workDir: string): Promise<ImportResult> {
+  const random = seeded(7);
+  const recentCodes: string[] = [];
+  const seen = { n: 0 };
+  const noted: Noted[] = [];
+  const generated = join(workDir, 'generated');
+  mkdirSync(generated, { recursive: true });
+  const t0 = performance.now();
+  for (const file of generateDataset({ patients, seed: DATASET_SEED })) {
+    const note = file.kind === 'patient' ? notePatient(file.bundle.entry ?? [], recentCodes, seen, random) : undefined;
+    if (note !== undefined) noted.push(note);
+    writeFileSync(join(generated, file.name), JSON.stringify(file.bundle));
+  }
+  const generateSeconds = (performance.now() - t0) / 1000;
+  if (noted.length !== patients) throw new Error(`the bench noted ${noted.length} of ${patients} patients`);
+  progress(`generated ${patients.toLocaleString('en-US')} patients' Bundles in ${generateSeconds.toFixed(1)} s; importing with ${IMPORT_WORKERS} thread(s)`);
+
   // No VIGIL_* variable from the caller's shell: the import must match what the server will read.
   const vigil = await openVigil(loadConfig({}, { dataDir }), { create: true });
   try {
-    // As `vigil import`: the data owner on its own store, every interaction allowed.
-    const options: BundleOptions = { fhirBaseUrl: vigil.config.fhirBaseUrl, authorize: () => undefined, mayCreate: () => true, minimal: true };
-    const random = seeded(7);
-    const loaded: LoadedPatient[] = [];
-    const recentCodes: string[] = [];
-    const seen = { n: 0 };
-    const files = generateDataset({ patients, seed: DATASET_SEED });
-    let resources = 0;
-    let generateMs = 0;
+    const list = await listFiles([generated]);
+    const target = { repository: vigil.repository, fhirBaseUrl: vigil.config.fhirBaseUrl };
     const started = performance.now();
     let shown = started;
-    for (;;) {
-      const t0 = performance.now();
-      const next = files.next();
-      if (next.done === true) break;
-      const entries = next.value.bundle.entry ?? [];
-      const noted = next.value.kind === 'patient' ? notePatient(entries, recentCodes, seen, random) : undefined;
-      generateMs += performance.now() - t0;
-      const response: Bundle = await processBundle(vigil.repository, next.value.bundle, options);
-      resources += writes(entries);
-      if (noted !== undefined) {
-        const id = response.entry?.[noted.index]?.fullUrl?.split('/').pop();
-        if (id === undefined) throw new Error('the import did not answer with the Patient id');
-        loaded.push({ id, family: noted.family, mrn: noted.mrn, birthDate: noted.birthDate, observations: noted.observations });
-      }
+    const onProgress = (state: ImportState): void => {
       const now = performance.now();
-      if (now - shown >= PROGRESS_EVERY_MS) {
-        shown = now;
-        const rate = Math.round(resources / ((now - started) / 1000));
-        // At this pace for the patients left (a big import slows a little as its index grows).
-        const left = loaded.length > 0 ? ((now - started) / loaded.length) * (patients - loaded.length) : 0;
-        progress(
-          `imported ${loaded.length.toLocaleString('en-US')}/${patients.toLocaleString('en-US')} patients, ${resources.toLocaleString('en-US')} resources (${rate.toLocaleString('en-US')}/s), about ${duration(left)} left`,
-        );
-      }
-    }
+      if (now - shown < PROGRESS_EVERY_MS) return;
+      shown = now;
+      const rate = state.resources / ((now - started) / 1000);
+      const left = state.files > 0 ? ((now - started) / state.files) * (list.files.length - state.files) : 0;
+      progress(`imported ${state.files.toLocaleString('en-US')}/${list.files.length.toLocaleString('en-US')} files, ${state.resources.toLocaleString('en-US')} resources (${Math.round(rate).toLocaleString('en-US')}/s), about ${duration(left)} left`);
+    };
+    const report = await (IMPORT_WORKERS > 1
+      ? importInWorkers(vigil.config.dataDir, list, IMPORT_WORKERS, (files) => importFiles(target, { ...list, files, skipped: 0 }, { onProgress }), onProgress)
+      : importFiles(target, list, { onProgress }));
     const seconds = (performance.now() - started) / 1000;
-    if (loaded.length !== patients) throw new Error(`the import noted ${loaded.length} of ${patients} patients`);
-    return { patients, resources, seconds, generateSeconds: generateMs / 1000, data: { patients: loaded, recentCodes } };
+    if (report.failed > 0) throw new Error(`the import failed for ${report.failed} file(s) or entries`);
+    progress(`imported ${report.resources.toLocaleString('en-US')} resources in ${seconds.toFixed(1)} s; looking up the patients' ids by MRN`);
+    const loaded: LoadedPatient[] = [];
+    for (const n of noted) {
+      const [found] = await vigil.repository.engine.matchCondition('Patient', `identifier=${encodeURIComponent(`${MRN_SYSTEM}|${n.mrn}`)}`);
+      if (found === undefined) throw new Error('an imported patient was not found by its MRN');
+      loaded.push({ id: found.id, family: n.family, mrn: n.mrn, birthDate: n.birthDate, observations: n.observations });
+    }
+    return { patients, resources: report.resources, seconds, generateSeconds, data: { patients: loaded, recentCodes } };
   } finally {
     await vigil.close();
+    rmSync(generated, { recursive: true, force: true });
   }
 }
