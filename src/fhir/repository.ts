@@ -50,6 +50,8 @@ export interface PreparedWrite {
   readonly id: string;
   readonly resource: Resource;
   readonly rows: IndexRows;
+  /** The first version, already encrypted and sealed: stored as it is when the resource does not exist yet. */
+  readonly first?: { readonly row: NewVersionRow; readonly lastUpdated: string; readonly json: string };
 }
 
 export interface WriteOptions {
@@ -172,17 +174,30 @@ export class Repository {
 
   /**
    * Checks and prepares a write outside any transaction: type, id, body shape, R4 validation and
-   * search index rows (none of which depend on the version or time the write will get).
+   * search index rows (none of which depend on the version or time the write will get). When the
+   * write is likely to create the resource (`creates`), its first version is also encrypted and
+   * sealed here, so the write lock is held only to store it; should the resource exist after all,
+   * the write seals its next version inside the transaction as usual.
    */
-  prepare(type: string, id: string, body: unknown): PreparedWrite {
+  prepare(type: string, id: string, body: unknown, creates = false): PreparedWrite {
     assertType(type);
     // The audit trail is written by the server alone; no API write may create or alter an AuditEvent.
     if (type === 'AuditEvent') throw new VigilError('ERR_READ_ONLY');
     assertId(id);
     const resource = asResource(body, type);
-    const stamped = stamp(resource, id, 1, this.#now().toISOString());
+    const lastUpdated = this.#now().toISOString();
+    const stamped = stamp(resource, id, 1, lastUpdated);
     validate(stamped);
-    return { type, id, resource, rows: this.#indexer.rows(stamped) };
+    const rows = this.#indexer.rows(stamped);
+    if (!creates) return { type, id, resource, rows };
+    const json = JSON.stringify(stamped);
+    return { type, id, resource, rows, first: { row: this.#sealVersion(type, id, 1, lastUpdated, json, rows), lastUpdated, json } };
+  }
+
+  /** Encrypts a version bound to its tenant, type, id and version, and seals its row for the log. */
+  #sealVersion(type: string, id: string, versionId: number, lastUpdated: string, json: string, rows: IndexRows): NewVersionRow {
+    const box = this.#keyring.encrypt(Buffer.from(json), resourceContext(this.#tenant, type, id, versionId));
+    return sealedRow({ tenant: this.#tenant, type, id, versionId, lastUpdated, deleted: false, keyVersion: keyVersionOf(box), box }, rows);
   }
 
   /** A fresh server-assigned id. */
@@ -193,7 +208,7 @@ export class Repository {
   /** Creates a resource with a server-assigned id; any id in the body is ignored, as the spec says. */
   async create(type: string, body: unknown, audit?: AuditDraft, guard?: WriteGuard): Promise<WriteResult> {
     assertType(type);
-    const prepared = this.prepare(type, this.#newId(), { ...asResource(body, type), id: undefined });
+    const prepared = this.prepare(type, this.#newId(), { ...asResource(body, type), id: undefined }, true);
     return this.#store.tx(async (tx) => this.#audited(tx, audit, await this.#writeIn(tx, prepared, { mustNotExist: true, ...(guard === undefined ? {} : { guard }) }, audit)));
   }
 
@@ -303,10 +318,16 @@ export class Repository {
     if (opts.mustNotExist === true && current !== undefined) throw new VigilError('ERR_CONFLICT', 'A resource with this id already exists');
     if (opts.ifMatch !== undefined && current?.versionId !== opts.ifMatch) throw new VigilError('ERR_VERSION_CONFLICT');
     const versionId = (current?.versionId ?? 0) + 1;
-    const lastUpdated = this.#nextTime(current?.lastUpdated);
-    const json = JSON.stringify(stamp(resource, id, versionId, lastUpdated));
-    const box = this.#keyring.encrypt(Buffer.from(json), resourceContext(this.#tenant, type, id, versionId));
-    await tx.append(sealedRow({ tenant: this.#tenant, type, id, versionId, lastUpdated, deleted: false, keyVersion: keyVersionOf(box), box }, rows));
+    let lastUpdated: string;
+    let json: string;
+    if (current === undefined && p.first !== undefined) {
+      ({ lastUpdated, json } = p.first);
+      await tx.append(p.first.row);
+    } else {
+      lastUpdated = this.#nextTime(current?.lastUpdated);
+      json = JSON.stringify(stamp(resource, id, versionId, lastUpdated));
+      await tx.append(this.#sealVersion(type, id, versionId, lastUpdated, json, rows));
+    }
     await tx.replaceIndex(this.#tenant, type, id, rows);
     if (audit !== undefined) {
       audit.entities.push(`${type}/${id}/_history/${versionId}`);

@@ -202,7 +202,8 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
       const id = assigned?.id ?? '';
       if (e.method === 'PUT' && e.id !== undefined && resource.id !== e.id) throw new VigilError('ERR_BAD_REQUEST', 'The id in the resource must match request.url');
       resource.id = id;
-      plan.push({ kind: 'write', entry: e, prepared: repository.prepare(e.type, id, resource), mustNotExist: assigned?.mustNotExist ?? false });
+      // A POST creates; a PUT usually does too in the Bundles that carry many of them (imports, migrations).
+      plan.push({ kind: 'write', entry: e, prepared: repository.prepare(e.type, id, resource, true), mustNotExist: assigned?.mustNotExist ?? false });
     } catch (err) {
       throw entryError(e.index, err);
     }
