@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { indexDigest, indexDigestOf } from './leaf.js';
+import { auditLeafData, auditLeafText, indexDigest, indexDigestOf, leafHash, leafHashOfText, versionLeafData, versionLeafText } from './leaf.js';
 
 describe('index digest', () => {
   const a = Buffer.from('0a0b0c0d0e0f00112233445566778899', 'hex');
@@ -31,6 +31,28 @@ describe('index digest', () => {
     assert.notDeepEqual(indexDigest({ hashes: [a], ranges }), base);
     assert.notDeepEqual(indexDigest({ hashes: [a, b], ranges: ranges.slice(1) }), base);
     assert.notDeepEqual(indexDigestOf('[]', []), base);
+  });
+});
+
+describe('leaf hashes from text (the verifier\'s path)', () => {
+  const texts: [string, string][] = [
+    ['empty', ''],
+    ['ASCII', 'vigil:audit:v1\n["default","{}"]'],
+    ['multi-byte and astral characters', 'é€😀'.repeat(50)],
+    ['a lone surrogate (encoded as U+FFFD, as Buffer.from does)', `a\ud800b`],
+    ['longer than the reused buffer', 'x'.repeat(30_000)],
+    ['longer than the reuse limit', 'é'.repeat(70_000)],
+  ];
+  for (const [name, text] of texts) {
+    it(`hashes the same bytes as leafHash(Buffer.from(text)): ${name}`, () => {
+      assert.deepEqual(leafHashOfText(text), leafHash(Buffer.from(text)));
+    });
+  }
+
+  it('gives the leaf data the writer hashes, byte for byte', () => {
+    const v = { tenant: 'default', type: 'Patient', id: 'a"b\\c', versionId: 2, lastUpdated: '2024-01-01T00:00:00.000Z', deleted: false, boxDigest: Buffer.alloc(32, 1), indexDigest: Buffer.alloc(32, 2) };
+    assert.deepEqual(Buffer.from(versionLeafText(v)), versionLeafData(v));
+    assert.deepEqual(Buffer.from(auditLeafText('default', '{"a":"\u00e9"}')), auditLeafData('default', '{"a":"\u00e9"}'));
   });
 });
 

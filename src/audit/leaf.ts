@@ -27,14 +27,24 @@ export function sha256(data: Uint8Array | string): Buffer {
 
 /** The leaf data of a resource version (RFC 9162 leaf input; the leaf hash adds the 0x00 prefix). */
 export function versionLeafData(v: VersionLeafInput): Buffer {
+  return Buffer.from(versionLeafText(v));
+}
+
+/** `versionLeafData` as a string (its UTF-8 is the leaf data), for the verifier's `leafHashOfText`. */
+export function versionLeafText(v: VersionLeafInput): string {
   // The key version is not a field of its own: it sits in the ciphertext's header, which the digest covers (and a rewrap changes it).
   const fields = [v.tenant, v.type, v.id, v.versionId, v.lastUpdated, v.deleted ? 1 : 0, v.boxDigest === null ? null : hex(v.boxDigest), hex(v.indexDigest)];
-  return Buffer.from(`vigil:version:v1\n${JSON.stringify(fields)}`);
+  return `vigil:version:v1\n${JSON.stringify(fields)}`;
 }
 
 /** The leaf data of an audit entry: its stored canonical JSON body. */
 export function auditLeafData(tenant: string, body: string): Buffer {
-  return Buffer.from(`vigil:audit:v1\n${JSON.stringify([tenant, body])}`);
+  return Buffer.from(auditLeafText(tenant, body));
+}
+
+/** `auditLeafData` as a string (its UTF-8 is the leaf data). */
+export function auditLeafText(tenant: string, body: string): string {
+  return `vigil:audit:v1\n${JSON.stringify([tenant, body])}`;
 }
 
 /** The leaf data of a re-encryption (`vigil keys rewrap`): which version, and SHA-256 of its ciphertext before and after. */
@@ -42,7 +52,7 @@ export function rewrapLeafData(r: { seq: number; versionSeq: number; before: Uin
   return Buffer.from(`vigil:rewrap:v1\n${JSON.stringify([r.seq, r.versionSeq, hex(r.before), hex(r.after)])}`);
 }
 
-export { leafHash } from './tree-hash.js';
+export { leafHash, leafHashOfText } from './tree-hash.js';
 
 /** A search index row as the database holds it (hash rows carry no parameter; ranges carry `Type.param`). */
 export interface DigestRows {

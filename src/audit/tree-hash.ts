@@ -52,6 +52,20 @@ export function leafHash(data: Uint8Array): Buffer {
 }
 
 /**
+ * `leafHash(Buffer.from(text))` without the Buffer: the text's UTF-8 is written straight after the
+ * prefix in the reused buffer (the verifier hashes every leaf of the log this way).
+ */
+export function leafHashOfText(text: string): Buffer {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit; a longer text is measured first.
+  const size = 1 + (3 * text.length < SCRATCH_LIMIT ? 3 * text.length : Buffer.byteLength(text));
+  if (size > SCRATCH_LIMIT) return leafHash(Buffer.from(text));
+  if (size > leafInput.length) leafInput = Buffer.alloc(Math.max(size, leafInput.length * 2));
+  leafInput[0] = LEAF_PREFIX;
+  const written = leafInput.write(text, 1);
+  return oneShot('sha256', leafInput.subarray(0, 1 + written), 'buffer');
+}
+
+/**
  * The hash of an interior node: SHA-256(0x01 || left || right). Both children must be tree hashes
  * (32 bytes); anything else is a programming error, not data to hash.
  */

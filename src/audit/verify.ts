@@ -4,7 +4,7 @@ import { openCheckpoint } from './checkpoint.js';
 import { MerkleFrontier } from './frontier.js';
 import { VigilError } from '../errors.js';
 import { checkIndexHere, startIndexWorker, type IndexCheckResult } from './index-check.js';
-import { auditLeafData, leafHash, rewrapLeafData, sha256, versionLeafData } from './leaf.js';
+import { auditLeafText, leafHash, leafHashOfText, rewrapLeafData, sha256, versionLeafText } from './leaf.js';
 import type { NoteVerifier } from './note-key.js';
 import { sameHash } from './tree-hash.js';
 import { fetchWitnessCheckpoint } from './witness-fetch.js';
@@ -44,6 +44,8 @@ export interface VerifyOptions {
 }
 
 const BATCH = 10_000;
+/** No signed roots at this size (shared, so the walk allocates nothing per leaf for it). */
+const NONE: readonly { root: Uint8Array; source: 'checkpoint' | 'witness' }[] = [];
 /** Below this many leaves, starting a worker thread costs more than the index check it would take over. */
 const WORKER_THRESHOLD = 20_000;
 
@@ -185,7 +187,7 @@ async function verifySnapshot(o: VerifyOptions, remote: string[] | undefined): P
         const broken = checkLeaf(leaf.kind, leaf.ref, leaf.hash, o.tenant, stream, rewraps, newest);
         if (broken !== undefined) return result({ position, ...broken }, position - 1);
         frontier.append(leaf.hash);
-        for (const e of expected.get(frontier.size) ?? []) {
+        for (const e of expected.get(frontier.size) ?? NONE) {
           if (!sameHash(e.root, frontier.root())) {
             return result({ position, kind: e.source, detail: `the tree of ${frontier.size} leaves does not match its signed root (edited, reordered or forked log)` }, position);
           }
@@ -250,7 +252,7 @@ function checkLeaf(
   if (row === undefined || row.seq > ref) return { kind: 'missing-row', detail: `the ${kind} row this leaf commits to is missing (deleted row)` };
   if (row.seq < ref) return { kind: 'order', detail: `a ${kind} row is not where the log puts it (inserted or reordered rows)` };
   stream.shift();
-  let data: Buffer;
+  let computed: Buffer;
   if (kind === 'version') {
     const v = row as VersionRow;
     const chain = rewraps.get(v.seq) ?? [];
@@ -264,7 +266,7 @@ function checkLeaf(
     for (let i = 1; i < chain.length; i++) {
       if (!sameHash(chain[i - 1]?.after ?? Buffer.alloc(0), chain[i]?.before ?? Buffer.alloc(1))) return { kind: 'rewrap', detail: 'a re-encryption does not follow the previous one' };
     }
-    data = versionLeafData({ ...v, boxDigest: first });
+    computed = leafHashOfText(versionLeafText({ tenant: v.tenant, type: v.type, id: v.id, versionId: v.versionId, lastUpdated: v.lastUpdated, deleted: v.deleted, boxDigest: first, indexDigest: v.indexDigest }));
     if (v.tenant === tenant) newest.set(`${v.tenant}/${v.type}/${v.id}`, { seq: v.seq, deleted: v.deleted });
   } else if (kind === 'audit') {
     const a = row as AuditRow;
@@ -273,11 +275,11 @@ function checkLeaf(
     if (body.recorded !== a.recorded || body.action !== a.action || body.outcome !== a.outcome || body.subtype !== a.subtype || (body.user ?? body.client ?? null) !== a.agent || ` ${(body.patients ?? []).join(' ')} ` !== a.patients) {
       return { kind: 'audit', detail: 'an audit entry\'s columns do not match its body' };
     }
-    data = auditLeafData(a.tenant, a.body);
+    computed = leafHashOfText(auditLeafText(a.tenant, a.body));
   } else {
-    data = rewrapLeafData(row as RewrapRow);
+    computed = leafHash(rewrapLeafData(row as RewrapRow));
   }
-  if (!sameHash(leafHash(data), hash)) return { kind, detail: `the ${kind} row does not match its leaf (edited row)` };
+  if (!sameHash(computed, hash)) return { kind, detail: `the ${kind} row does not match its leaf (edited row)` };
   return undefined;
 }
 

@@ -166,9 +166,10 @@ export class SqliteStore implements Store {
       readAudit: r.prepare('SELECT * FROM audit_events WHERE tenant = ? AND seq = ?'),
       readLeaves: r.prepare('SELECT position, kind, ref, hash FROM log_leaves WHERE position >= ? ORDER BY position LIMIT ?'),
       countLeaves: r.prepare('SELECT COUNT(*) AS n FROM log_leaves'),
-      versionsBySeq: r.prepare(`SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE seq >= ? ORDER BY seq LIMIT ?`),
+      // Raw rows (arrays) for the verifier's bulk reads: no object per row from the driver, then another here.
+      versionsBySeq: r.prepare(`SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE seq >= ? ORDER BY seq LIMIT ?`).raw(),
       auditBySeq: r.prepare('SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?'),
-      listCurrent: r.prepare('SELECT rid, tenant, type, id, seq, deleted FROM resource_current WHERE rid >= ? ORDER BY rid LIMIT ?'),
+      listCurrent: r.prepare('SELECT rid, tenant, type, id, seq, deleted FROM resource_current WHERE rid >= ? ORDER BY rid LIMIT ?').raw(),
       insertRewrap: w.prepare('INSERT INTO rewraps (version_seq, before, after) VALUES (?, ?, ?)'),
       readRewraps: r.prepare('SELECT seq, version_seq, before, after FROM rewraps WHERE seq >= ? ORDER BY seq LIMIT ?'),
       insertCheckpoint: w.prepare('INSERT INTO checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)'),
@@ -408,7 +409,8 @@ export class SqliteStore implements Store {
   }
 
   async readVersionsBySeq(fromSeq: number, limit: number): Promise<VersionRow[]> {
-    return (this.#stmt('versionsBySeq').all(fromSeq, limit) as RawVersion[]).map(toVersion);
+    const rows = this.#stmt('versionsBySeq').all(fromSeq, limit) as [number, string, string, string, number, string, number, number | null, Buffer | null, Buffer][];
+    return rows.map(([seq, tenant, type, id, versionId, lastUpdated, deleted, keyVersion, box, indexDigest]) => ({ seq, tenant, type, id, versionId, lastUpdated, deleted: deleted === 1, keyVersion, box, indexDigest }));
   }
 
   async readAuditBySeq(fromSeq: number, limit: number): Promise<AuditRow[]> {
@@ -424,7 +426,8 @@ export class SqliteStore implements Store {
   }
 
   async listCurrent(fromRid: number, limit: number) {
-    return (this.#stmt('listCurrent').all(fromRid, limit) as { rid: number; tenant: string; type: string; id: string; seq: number; deleted: number }[]).map((r) => ({ ...r, deleted: r.deleted === 1 }));
+    const rows = this.#stmt('listCurrent').all(fromRid, limit) as [number, string, string, string, number, number][];
+    return rows.map(([rid, tenant, type, id, seq, deleted]) => ({ rid, tenant, type, id, seq, deleted: deleted === 1 }));
   }
 
   addCheckpoint(row: CheckpointRow): Promise<void> {
