@@ -55,13 +55,14 @@ function clauseSql(q: CandidateQuery, clause: SearchClause, narrowed = false, sc
     }
     case 'id':
       return { sql: `rc.id ${not}IN (${clause.ids.map(() => '?').join(', ') || 'NULL'})`, args: [...clause.ids] };
-    case 'hash':
-      return {
-        // The hash already binds tenant (by key), type and parameter. Scanning by id, the unary
-        // plus keeps SQLite from driving the query from this list (see candidateRowsSql).
-        sql: `${scanById && not === '' ? '+' : ''}rc.rid ${not}IN (SELECT rid FROM search_hash WHERE hash IN (${clause.hashes.map(() => '?').join(', ') || 'NULL'}))`,
-        args: [...clause.hashes],
-      };
+    case 'hash': {
+      const list = clause.hashes.map(() => '?').join(', ') || 'NULL';
+      // Scanning by id, each resource walked is looked up in the (hash, rid) key: listing the hash's
+      // rows first would read every one of them (a common code has hundreds of thousands) for one page.
+      if (scanById && not === '') return { sql: `EXISTS (SELECT 1 FROM search_hash sh WHERE sh.hash IN (${list}) AND sh.rid = rc.rid)`, args: [...clause.hashes] };
+      // The hash already binds tenant (by key), type and parameter.
+      return { sql: `rc.rid ${not}IN (SELECT rid FROM search_hash WHERE hash IN (${list}))`, args: [...clause.hashes] };
+    }
     case 'range': {
       const alts = clause.any.map((c) => rangeSql(c, 'lo', 'hi', (n) => n));
       const test = alts.map((a) => `(${a.sql})`).join(' OR ') || '0';
