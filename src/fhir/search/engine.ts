@@ -3,7 +3,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { VigilError } from '../../errors.js';
 import type { SearchClause, Store, VersionRow } from '../../store/index.js';
 import { normalize, type BlindIndex } from './blind-index.js';
-import { planClause, type Confirm, type PlanContext } from './plan.js';
+import { planClauses, type Confirm, type PlanContext } from './plan.js';
 import { searchParams, type SearchParam } from './params.js';
 import { parseSearch, type Clause, type IncludeSpec, type SearchRequest, type SortKey } from './parse.js';
 import { paramValues } from './values.js';
@@ -106,8 +106,7 @@ export class SearchEngine {
         }),
     };
     const out = { clauses: [] as SearchClause[], confirm: [] as Confirm[], filter };
-    for (const clause of clauses) {
-      const p = await planClause(ctx, clause);
+    for (const p of await planClauses(ctx, clauses)) {
       out.clauses.push(...p.clauses);
       if (p.confirm !== undefined) out.confirm.push(p.confirm);
     }

@@ -120,6 +120,59 @@ function bucketHashes(ctx: PlanContext, param: SearchParam, lo: number, hi: numb
   return out;
 }
 
+/**
+ * The span the start of an identifying date value can lie in to pass `raw` (prefix and date):
+ * values of year precision or finer lie within one year, so the year of a value's start bounds
+ * which values each prefix can accept. Undefined for `ne` (no bound).
+ */
+function identifyingWindow(ctx: PlanContext, raw: string): { lo: number; hi: number } | undefined {
+  const { prefix: p, rest } = splitPrefix(raw);
+  const q = parseDateValue(rest);
+  const windows: Partial<Record<typeof p, { lo: number; hi: number }>> = {
+    eq: q,
+    ap: { lo: q.lo - 0.2 * Math.abs(ctx.now - q.lo) - 86_400_000 * 2, hi: q.hi + 0.2 * Math.abs(ctx.now - q.hi) + 86_400_000 * 2 },
+    gt: { lo: q.lo, hi: Infinity },
+    ge: { lo: q.lo, hi: Infinity },
+    sa: { lo: q.hi, hi: Infinity },
+    lt: { lo: -Infinity, hi: q.lo },
+    eb: { lo: -Infinity, hi: q.lo },
+    le: { lo: -Infinity, hi: q.hi },
+  };
+  return windows[p];
+}
+
+/**
+ * Plans the AND-ed clauses of one search. Several one-value clauses on the same identifying date
+ * (`birthdate=ge1960&birthdate=lt1965`) are narrowed together: one hash clause lists only the
+ * years all of them accept (each alone would list every year from 1960 on, or up to 1965), and
+ * each clause's own test still confirms every candidate.
+ */
+export async function planClauses(ctx: PlanContext, clauses: readonly Clause[]): Promise<PlannedClause[]> {
+  const out: PlannedClause[] = [];
+  const dates = new Map<SearchParam, Extract<Clause, { kind: 'value' }>[]>();
+  for (const clause of clauses) {
+    if (clause.kind === 'value' && clause.param.identifying && clause.modifier === undefined && clause.values.length === 1) {
+      dates.set(clause.param, [...(dates.get(clause.param) ?? []), clause]);
+    } else {
+      out.push(await planClause(ctx, clause));
+    }
+  }
+  for (const [param, group] of dates) {
+    const windows = group.map((c) => identifyingWindow(ctx, c.values[0] ?? ''));
+    if (group.length === 1 || windows.some((w) => w === undefined)) {
+      for (const clause of group) out.push(await planClause(ctx, clause));
+      continue;
+    }
+    const lo = Math.max(...windows.map((w) => w?.lo ?? -Infinity));
+    const hi = Math.min(...windows.map((w) => w?.hi ?? Infinity));
+    const tests = group.map((c) => dateValue(ctx, param, c.values[0] ?? '').test);
+    // Windows that do not overlap leave no year: nothing can pass every clause.
+    const clause: SearchClause = lo > hi ? { kind: 'none' } : { kind: 'hash', param: param.code, hashes: bucketHashes(ctx, param, lo, hi) };
+    out.push({ clauses: [clause], confirm: (r) => tests.every((t) => t(r)) });
+  }
+  return out;
+}
+
 /** Plans a date value: plaintext range rows for clinical dates, bucket hashes plus decryption for identifying ones. */
 function dateValue(ctx: PlanContext, param: SearchParam, raw: string): { group: SearchClause[]; test: Confirm; loose: boolean; negate: boolean } {
   const { prefix: p, rest } = splitPrefix(raw);
@@ -131,19 +184,7 @@ function dateValue(ctx: PlanContext, param: SearchParam, raw: string): { group: 
     return values.some((v) => rangeMatches(p, v, q, ctx.now));
   };
   if (param.identifying) {
-    // Values of year precision or finer lie within one year, so the year of a value's start bounds
-    // which values each prefix can accept: only those years' buckets are candidates.
-    const windows: Partial<Record<typeof p, { lo: number; hi: number }>> = {
-      eq: q,
-      ap: { lo: q.lo - 0.2 * Math.abs(ctx.now - q.lo) - 86_400_000 * 2, hi: q.hi + 0.2 * Math.abs(ctx.now - q.hi) + 86_400_000 * 2 },
-      gt: { lo: q.lo, hi: Infinity },
-      ge: { lo: q.lo, hi: Infinity },
-      sa: { lo: q.hi, hi: Infinity },
-      lt: { lo: -Infinity, hi: q.lo },
-      eb: { lo: -Infinity, hi: q.lo },
-      le: { lo: -Infinity, hi: q.hi },
-    };
-    const wide = windows[p];
+    const wide = identifyingWindow(ctx, raw);
     const hashes = wide === undefined ? [ctx.blind.hash(ctx.type, param.code, 'm', '')] : bucketHashes(ctx, param, wide.lo, wide.hi);
     return { group: [{ kind: 'hash', param: param.code, hashes }], test, loose: true, negate: false };
   }

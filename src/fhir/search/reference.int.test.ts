@@ -774,6 +774,7 @@ class QueryMaker {
 
   /** Few matches among many candidates that only decryption can tell apart, one or two per page, walked both ways. */
   sparse(): void {
+    const r = this.#r;
     const list: [string, [string, string][]][] = [
       ['Patient', [['family', 'vandenberghe-m']]],
       ['Patient', [['family', 'vandenberghe-l,wolfeschlegelsteinhausen']]],
@@ -785,6 +786,18 @@ class QueryMaker {
       ['Condition', [['onset-info', 'apres la naissance de son']]],
     ];
     for (const [type, q] of list) for (const count of [1, 2]) this.add('sparse', type, q, { count, previous: true });
+    // AND-ed identifying dates are narrowed by the years they all accept: windows that meet at an
+    // edge, do not meet at all, shrink to days, or mix prefixes must still find exactly the matches.
+    const together: [string, string][][] = [
+      [['birthdate', 'ge1960-01-01'], ['birthdate', 'lt1965-01-01']],
+      [['birthdate', 'gt1990'], ['birthdate', 'lt1985']],
+      [['birthdate', 'ge1985-03-01'], ['birthdate', 'le1985-03-20']],
+      [['birthdate', 'sa1970'], ['birthdate', 'eb1990-06'], ['birthdate', 'ne1980-01-01']],
+      [['birthdate', 'ap1975'], ['birthdate', 'le1975-06-30']],
+      [['birthdate', 'eq1982'], ['birthdate', 'ge1982-07-01']],
+      [['death-date', 'ge2019'], ['death-date', 'lt2023'], ['birthdate', 'lt1950']],
+    ];
+    for (const q of together) this.add('date', 'Patient', q, { count: r.pick([3, 10]), previous: r.chance(0.5) });
     this.add('has', 'Patient', [['_has:Observation:patient:performer:Practitioner.family', 'a']]);
     this.add('has', 'Organization', [['_has:Patient:organization:_has:Observation:patient:code', '8867-4']]);
     this.add('token', 'Observation', [['code:not', `${LOINC}|8480-6`]]);

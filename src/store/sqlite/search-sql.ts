@@ -37,6 +37,9 @@ function rangeSql(c: RangeCondition, lo: string, hi: string, value: (n: number) 
   return { sql: parts.length === 0 ? '1' : parts.join(' AND '), args };
 }
 
+/** Hash clauses of at most this many hashes are looked up per resource when walking by id. */
+const LOOKUP_HASHES = 16;
+
 /**
  * A range clause is checked per candidate (EXISTS over the rid index) when a hash or id clause
  * already narrows the candidates; on its own it lists its matches (IN), since it must drive.
@@ -59,9 +62,11 @@ function clauseSql(q: CandidateQuery, clause: SearchClause, narrowed = false, sc
       const list = clause.hashes.map(() => '?').join(', ') || 'NULL';
       // Scanning by id, each resource walked is looked up in the (hash, rid) key: listing the hash's
       // rows first would read every one of them (a common code has hundreds of thousands) for one page.
-      if (scanById && not === '') return { sql: `EXISTS (SELECT 1 FROM search_hash sh WHERE sh.hash IN (${list}) AND sh.rid = rc.rid)`, args: [...clause.hashes] };
-      // The hash already binds tenant (by key), type and parameter.
-      return { sql: `rc.rid ${not}IN (SELECT rid FROM search_hash WHERE hash IN (${list}))`, args: [...clause.hashes] };
+      // A long list (every year bucket from 1960 on) would cost a lookup per hash per resource: listed.
+      if (scanById && not === '' && clause.hashes.length <= LOOKUP_HASHES) return { sql: `EXISTS (SELECT 1 FROM search_hash sh WHERE sh.hash IN (${list}) AND sh.rid = rc.rid)`, args: [...clause.hashes] };
+      // The hash already binds tenant (by key), type and parameter. Scanning by id, the unary plus
+      // keeps SQLite from driving the query from this list (see candidateRowsSql).
+      return { sql: `${scanById && not === '' ? '+' : ''}rc.rid ${not}IN (SELECT rid FROM search_hash WHERE hash IN (${list}))`, args: [...clause.hashes] };
     }
     case 'range': {
       const alts = clause.any.map((c) => rangeSql(c, 'lo', 'hi', (n) => n));
