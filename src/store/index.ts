@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { SqliteStore } from './sqlite/sqlite-store.js';
-import { openSqliteReader } from './sqlite/index-scan.js';
+import { openSqliteReader } from './sqlite/reader.js';
 import type { Store, StoreOptions, StoreReader, StoreReaderSpec } from './types.js';
 
 export type * from './types.js';

@@ -251,6 +251,11 @@ export interface StoreReaderSpec {
 export interface StoreReader {
   countLeaves(): number;
   scanCurrentIndex(): Iterable<CurrentIndexRow[]>;
+  /** The same reads as the store's `readLeaves`, `readVersionsBySeq`, `readAuditBySeq` and `readRewraps`, for a range of the log. */
+  readLeaves(fromPosition: number, limit: number): LeafRow[];
+  readVersionsBySeq(fromSeq: number, limit: number): VersionRow[];
+  readAuditBySeq(fromSeq: number, limit: number): AuditRow[];
+  readRewraps(fromSeq: number, limit: number): RewrapRow[];
   close(): void;
 }
 

@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
-import type { CurrentIndexRow, StoreReader } from '../types.js';
+import type { CurrentIndexRow } from '../types.js';
 
 /** Rows per page handed to the verifier. */
 const PAGE = 256;
@@ -56,25 +55,4 @@ export function* scanCurrentIndex(db: Db): Generator<CurrentIndexRow[]> {
     hashes.return?.();
     ranges.return?.();
   }
-}
-
-/**
- * A read-only connection in a read transaction of its own, for a worker thread. Its snapshot is
- * taken when it opens; the caller compares `countLeaves()` with its own to know whether both saw
- * the same state (every write that touches the index appends leaves).
- */
-export function openSqliteReader(path: string): StoreReader {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
-  db.pragma('busy_timeout = 10000');
-  db.exec('BEGIN');
-  const count = db.prepare('SELECT COUNT(*) FROM log_leaves').pluck();
-  count.get(); // the snapshot starts at the first read
-  return {
-    countLeaves: () => count.get() as number,
-    scanCurrentIndex: () => scanCurrentIndex(db),
-    close: () => {
-      db.exec('COMMIT');
-      db.close();
-    },
-  };
 }
