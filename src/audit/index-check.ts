@@ -1,7 +1,7 @@
-import { Worker } from 'node:worker_threads';
 import type { CurrentIndexRow, Store } from '../store/index.js';
 import { indexDigestOf } from './leaf.js';
 import { sameHash } from './tree-hash.js';
+import { startVerifyPool } from './verify-pool.js';
 
 /**
  * Step 5 of `vigil verify`: the search index rows of every current, not deleted resource must
@@ -39,15 +39,11 @@ export async function checkIndexHere(store: Store, leaves: number): Promise<Inde
 
 /**
  * Starts the index check in a worker thread with its own read-only connection, so it runs on the
- * second core while this thread walks the leaves. Resolves undefined when the worker fails; the
- * caller then checks on its own thread.
+ * second core while this thread walks the leaves. Resolves undefined when the worker fails or read
+ * another state than the caller's `leaves`; the caller then checks on its own thread.
  */
-export function startIndexWorker(store: Store): { result: Promise<IndexCheckResult | undefined>; stop: () => Promise<void> } {
-  const worker = new Worker(new URL('./index-worker.js', import.meta.url), { workerData: { spec: store.readerSpec() } });
-  const result = new Promise<IndexCheckResult | undefined>((resolve) => {
-    worker.once('message', (m: Omit<IndexCheckResult, 'inWorker'>) => resolve({ ...m, inWorker: true }));
-    worker.once('error', () => resolve(undefined));
-    worker.once('exit', () => resolve(undefined));
-  });
-  return { result, stop: async () => void (await worker.terminate()) };
+export function startIndexWorker(store: Store, leaves: number): { result: Promise<IndexCheckResult | undefined>; stop: () => Promise<void> } {
+  const pool = startVerifyPool(store.readerSpec(), '', 1, [{ type: 'index' }], leaves);
+  const result = pool.done.then((r) => (r?.index === undefined ? undefined : { leaves, brokenRid: r.index.brokenRid, ms: r.index.ms, inWorker: true }));
+  return { result, stop: pool.stop };
 }

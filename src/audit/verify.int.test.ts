@@ -61,7 +61,7 @@ describe('vigil verify catches every kind of tampering', () => {
   });
 
   /** Copies the data directory's database, lets `tamper` edit the copy, and verifies it. */
-  async function verifyTampered(tamper: (db: Database.Database) => void, witnessFile?: string, indexWorker = false): Promise<VerifyResult> {
+  async function verifyTampered(tamper: (db: Database.Database) => void, witnessFile?: string, indexWorker = false, leafWorkers?: number): Promise<VerifyResult> {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-tamper-'));
     try {
       for (const suffix of ['', '-wal', '-shm']) if (existsSync(dbFile + suffix)) copyFileSync(dbFile + suffix, join(dir, `vigil.db${suffix}`));
@@ -78,6 +78,7 @@ describe('vigil verify catches every kind of tampering', () => {
           verifier: parseVerifierKey(t.vigil.log.verifierKey),
           ...(witnessFile === undefined ? {} : { witnessFile }),
           indexWorker,
+          ...(leafWorkers === undefined ? {} : { leafWorkers }),
         });
       } finally {
         await store.close();
@@ -221,6 +222,92 @@ describe('vigil verify catches every kind of tampering', () => {
   it('catches a hash row added to a current resource', async () => {
     const r = await verifyTampered((db) => db.prepare("INSERT INTO search_hash (hash, rid) SELECT x'ffffffffffffffffffffffffffffffff', MIN(rid) FROM resource_current WHERE deleted = 0").run(), undefined, true);
     assert.equal(r.firstBroken?.kind, 'index', JSON.stringify(r.firstBroken));
+  });
+
+  // A large log is checked in ranges on worker threads, falling back to the sequential walk when
+  // anything is off: the report must be the sequential walk's, to the position and detail.
+  /** What must not differ between the two paths (all but the timings). */
+  const outcome = (r: VerifyResult) => ({ ok: r.ok, leaves: r.leaves, checkpoints: r.checkpoints, firstBroken: r.firstBroken });
+
+  it('verifies the untouched store in ranges on worker threads, as the sequential walk does', async () => {
+    const parallel = await verifyTampered(() => undefined, witness, true, 2);
+    assert.equal(parallel.firstBroken, null, JSON.stringify(parallel.firstBroken));
+    assert.equal(parallel.phases.leafWorkers, 2, 'took the parallel path');
+    assert.equal(parallel.phases.indexInWorker, true);
+    const sequential = await verifyTampered(() => undefined, witness, true, 0);
+    assert.equal(sequential.phases.leafWorkers, 0);
+    assert.deepEqual(outcome(parallel), outcome(sequential));
+  });
+
+  const lastSeq = (db: Database.Database, table: string): number => (db.prepare(`SELECT MAX(seq) AS s FROM ${table}`).get() as { s: number }).s;
+  const swapLeaves = (db: Database.Database, p: number, q: number): void => {
+    const at = (pos: number) => db.prepare('SELECT kind, ref, hash FROM log_leaves WHERE position = ?').get(pos) as { kind: string; ref: number; hash: Buffer };
+    const [a, b] = [at(p), at(q)];
+    db.prepare('UPDATE log_leaves SET kind = ?, ref = ?, hash = ? WHERE position = ?').run(b.kind, b.ref, b.hash, p);
+    db.prepare('UPDATE log_leaves SET kind = ?, ref = ?, hash = ? WHERE position = ?').run(a.kind, a.ref, a.hash, q);
+  };
+  const rangeCases: { name: string; tamper: (db: Database.Database) => void }[] = [
+    { name: 'an edited audit body in the first range', tamper: (db) => db.prepare("UPDATE audit_events SET body = body || ' ' WHERE seq = 1").run() },
+    { name: 'an edited audit body in the last range', tamper: (db) => db.prepare("UPDATE audit_events SET body = body || ' ' WHERE seq = ?").run(lastSeq(db, 'audit_events')) },
+    { name: 'an edited version ciphertext in the first range', tamper: (db) => db.prepare("UPDATE resource_versions SET box = box || x'00' WHERE seq = 1").run() },
+    { name: 'an edited version ciphertext in the last range', tamper: (db) => db.prepare("UPDATE resource_versions SET box = box || x'00' WHERE seq = ?").run(lastSeq(db, 'resource_versions')) },
+    { name: 'the first version row deleted', tamper: (db) => db.prepare('DELETE FROM resource_versions WHERE seq = 1').run() },
+    { name: 'the last audit row deleted', tamper: (db) => db.prepare('DELETE FROM audit_events WHERE seq = ?').run(lastSeq(db, 'audit_events')) },
+    { name: 'a middle audit row deleted', tamper: (db) => db.prepare('DELETE FROM audit_events WHERE seq = ?').run(Math.ceil(lastSeq(db, 'audit_events') / 2)) },
+    {
+      name: 'an audit row inserted after the last',
+      tamper: (db) => db.prepare('INSERT INTO audit_events (tenant, recorded, action, subtype, outcome, agent, patients, body) SELECT tenant, recorded, action, subtype, outcome, agent, patients, body FROM audit_events WHERE seq = 1').run(),
+    },
+    { name: 'a rewrap row inserted', tamper: (db) => db.prepare('INSERT INTO rewraps (version_seq, before, after) SELECT version_seq, after, after FROM rewraps WHERE seq = 1').run() },
+    {
+      name: 'a middle audit row replaced by one at the end (a row skipped between ranges)',
+      tamper: (db) => {
+        const mid = Math.ceil(lastSeq(db, 'audit_events') / 2);
+        db.prepare('INSERT INTO audit_events (seq, tenant, recorded, action, subtype, outcome, agent, patients, body) SELECT ?, tenant, recorded, action, subtype, outcome, agent, patients, body FROM audit_events WHERE seq = ?').run(lastSeq(db, 'audit_events') + 5, mid);
+        db.prepare('DELETE FROM audit_events WHERE seq = ?').run(mid);
+      },
+    },
+    {
+      // An audit leaf's hash does not cover its row's number, so this leaves the tree as signed:
+      // only the join of two ranges (the row after one range must be the first row of the next) sees it.
+      name: 'a row inserted between two ranges (the later rows and their leaves renumbered)',
+      tamper: (db) => {
+        const total = (db.prepare('SELECT MAX(position) AS p FROM log_leaves').get() as { p: number }).p;
+        const start = 1 + Math.ceil(total / 16) * 8; // the ninth of the 16 ranges that 2 workers get
+        const { ref } = db.prepare("SELECT ref FROM log_leaves WHERE kind = 'audit' AND position >= ? ORDER BY position LIMIT 1").get(start) as { ref: number };
+        for (let seq = lastSeq(db, 'audit_events'); seq >= ref; seq--) db.prepare('UPDATE audit_events SET seq = seq + 1 WHERE seq = ?').run(seq);
+        db.prepare("UPDATE log_leaves SET ref = ref + 1 WHERE kind = 'audit' AND ref >= ?").run(ref);
+        db.prepare('INSERT INTO audit_events (seq, tenant, recorded, action, subtype, outcome, agent, patients, body) SELECT ?, tenant, recorded, action, subtype, outcome, agent, patients, body FROM audit_events WHERE seq = 1').run(ref);
+      },
+    },
+    { name: 'leaves swapped across the first and last ranges', tamper: (db) => swapLeaves(db, 2, (db.prepare('SELECT MAX(position) AS p FROM log_leaves').get() as { p: number }).p - 1) },
+    { name: 'leaves swapped across two middle ranges', tamper: (db) => swapLeaves(db, 9, 17) },
+    {
+      name: 'two audit rows in different ranges swapped',
+      tamper: (db) => {
+        const last = lastSeq(db, 'audit_events');
+        const cols = 'tenant = ?, recorded = ?, action = ?, subtype = ?, outcome = ?, agent = ?, patients = ?, body = ?';
+        const row = (seq: number) => db.prepare('SELECT tenant, recorded, action, subtype, outcome, agent, patients, body FROM audit_events WHERE seq = ?').raw().get(seq) as unknown[];
+        const [a, b] = [row(1), row(last)];
+        db.prepare(`UPDATE audit_events SET ${cols} WHERE seq = ?`).run(...b, 1);
+        db.prepare(`UPDATE audit_events SET ${cols} WHERE seq = ?`).run(...a, last);
+      },
+    },
+  ];
+  for (const c of [...rangeCases, ...cases]) {
+    it(`reports ${c.name} as the sequential walk does, when checked in ranges`, async () => {
+      const parallel = await verifyTampered(c.tamper, undefined, true, 2);
+      const sequential = await verifyTampered(c.tamper, undefined, false, 0);
+      assert.equal(sequential.ok, false, 'the tamper is caught at all');
+      assert.deepEqual(outcome(parallel), outcome(sequential));
+    });
+  }
+
+  it('verifies in ranges while writes go on (a worker that reads a later state is not trusted)', async () => {
+    const writes = Array.from({ length: 40 }, (_, i) => t.fhir('POST', '/fhir/Patient', { body: syntheticPatient(`ranged${i}`) }));
+    const r = await verifyLog({ store: t.vigil.store, tenant: 'default', origin: t.vigil.log.origin, verifier: parseVerifierKey(t.vigil.log.verifierKey), leafWorkers: 2 });
+    await Promise.all(writes);
+    assert.equal(r.firstBroken, null, JSON.stringify(r.firstBroken));
   });
 
   it('refuses a configured witness file that is missing', async () => {

@@ -1,21 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { AuditRow, RewrapRow, Store, VersionRow } from '../store/index.js';
+import { availableParallelism } from 'node:os';
+import type { AuditRow, LeafRow, RewrapRow, Store, VersionRow } from '../store/index.js';
 import { openCheckpoint } from './checkpoint.js';
 import { MerkleFrontier } from './frontier.js';
 import { VigilError } from '../errors.js';
 import { checkIndexHere, startIndexWorker, type IndexCheckResult } from './index-check.js';
-import { auditLeafText, leafHash, leafHashOfText, rewrapLeafData, sha256, versionLeafText } from './leaf.js';
+import { BATCH, checkLeaf, readRewrapChains, Stream, streamOf, type Broken, type Newest, type Streams } from './leaf-check.js';
+import type { RangeReport } from './leaf-range.js';
 import type { NoteVerifier } from './note-key.js';
 import { sameHash } from './tree-hash.js';
+import { startVerifyPool, type PoolTask } from './verify-pool.js';
 import { fetchWitnessCheckpoint } from './witness-fetch.js';
 
-/** Where verification first failed. */
-export interface Broken {
-  readonly position: number;
-  /** version | audit | rewrap | missing-row | extra-row | order | index | log | checkpoint | witness */
-  readonly kind: string;
-  readonly detail: string;
-}
+export type { Broken } from './leaf-check.js';
 
 /** What `vigil verify --json` prints. */
 export interface VerifyResult {
@@ -25,8 +22,12 @@ export interface VerifyResult {
   readonly firstBroken: Broken | null;
   /** Leaves per second over the whole run. */
   readonly leavesPerSecond: number;
-  /** Where the time went: the leaf walk (with the tree and the pointers), and the index check (on a worker thread when `indexInWorker`). */
-  readonly phases: { readonly leafMs: number; readonly leafLeavesPerSecond: number; readonly indexMs: number; readonly indexInWorker: boolean; readonly totalMs: number };
+  /**
+   * Where the time went: the leaf walk (wall time, with the tree and the pointers; on `leafWorkers`
+   * worker threads beside this one, 0 when it ran here alone), and the index check (on a worker
+   * thread when `indexInWorker`).
+   */
+  readonly phases: { readonly leafMs: number; readonly leafLeavesPerSecond: number; readonly indexMs: number; readonly indexInWorker: boolean; readonly totalMs: number; readonly leafWorkers: number };
 }
 
 export interface VerifyOptions {
@@ -41,52 +42,22 @@ export interface VerifyOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** Check the search index on a worker thread beside the leaf walk; default: when the log has 20,000 leaves or more. */
   readonly indexWorker?: boolean;
+  /**
+   * Worker threads that recompute ranges of leaves while this thread rebuilds the tree (and take
+   * the index check too, unless `indexWorker` is false); 0 for the sequential walk on this thread.
+   * Default: one per core, at most 4, when the log has 20,000 leaves or more.
+   */
+  readonly leafWorkers?: number;
 }
 
-const BATCH = 10_000;
 /** No signed roots at this size (shared, so the walk allocates nothing per leaf for it). */
 const NONE: readonly { root: Uint8Array; source: 'checkpoint' | 'witness' }[] = [];
-/** Below this many leaves, starting a worker thread costs more than the index check it would take over. */
+/** Below this many leaves, starting worker threads costs more than the work they would take over. */
 const WORKER_THRESHOLD = 20_000;
-
-interface Newest {
-  readonly seq: number;
-  readonly deleted: boolean;
-}
-
-/** Reads rows of one kind in sequence order, a page at a time; only an empty page costs an await. */
-class Stream<T extends { seq: number }> {
-  #rows: T[] = [];
-  #at = 0;
-  #next = 1;
-  #done = false;
-  readonly #read: (from: number, limit: number) => Promise<T[]>;
-
-  constructor(read: (from: number, limit: number) => Promise<T[]>) {
-    this.#read = read;
-  }
-
-  /** True when the next row must be read from the store first (`fill`). */
-  get empty(): boolean {
-    return this.#at >= this.#rows.length && !this.#done;
-  }
-
-  async fill(): Promise<void> {
-    this.#rows = await this.#read(this.#next, BATCH);
-    this.#at = 0;
-    if (this.#rows.length < BATCH) this.#done = true;
-    const last = this.#rows[this.#rows.length - 1];
-    if (last !== undefined) this.#next = last.seq + 1;
-  }
-
-  get head(): T | undefined {
-    return this.#rows[this.#at];
-  }
-
-  shift(): void {
-    this.#at += 1;
-  }
-}
+/** Leaf workers at most: more cores than this gain little, the main thread's tree rebuild and SQLite reads bound it. */
+const MAX_LEAF_WORKERS = 4;
+/** Leaf ranges per worker: small enough that no thread is left with a long last one. */
+const RANGES_PER_WORKER = 8;
 
 /**
  * Recomputes every leaf from the rows it commits to, rebuilds the tree, and checks it against
@@ -116,6 +87,7 @@ async function verifySnapshot(o: VerifyOptions, remote: string[] | undefined): P
   const witnessed = fromFile === undefined ? undefined : [...fromFile, ...(remote ?? [])];
   let leafPhaseMs = 0;
   let index: IndexCheckResult | undefined;
+  let workersUsed = 0;
   const result = (firstBroken: Broken | null, leaves: number): VerifyResult => {
     const elapsed = performance.now() - started;
     return {
@@ -124,7 +96,7 @@ async function verifySnapshot(o: VerifyOptions, remote: string[] | undefined): P
       checkpoints: checkpoints.length,
       firstBroken,
       leavesPerSecond: perSecond(leaves, elapsed),
-      phases: { leafMs: Math.round(leafPhaseMs), leafLeavesPerSecond: perSecond(leaves, leafPhaseMs), indexMs: Math.round(index?.ms ?? 0), indexInWorker: index?.inWorker ?? false, totalMs: Math.round(elapsed) },
+      phases: { leafMs: Math.round(leafPhaseMs), leafLeavesPerSecond: perSecond(leaves, leafPhaseMs), indexMs: Math.round(index?.ms ?? 0), indexInWorker: index?.inWorker ?? false, totalMs: Math.round(elapsed), leafWorkers: workersUsed },
     };
   };
   if (witnessed === undefined) return result({ position: 0, kind: 'witness', detail: 'the witness file is missing or unreadable' }, 0);
@@ -151,136 +123,191 @@ async function verifySnapshot(o: VerifyOptions, remote: string[] | undefined): P
     }
   }
 
-  // The index check (step 5) reads other tables than the walk: on a large log it runs on the other core meanwhile.
-  const worker = (o.indexWorker ?? total >= WORKER_THRESHOLD) ? startIndexWorker(store) : undefined;
-  try {
-    // Rewraps explain how a version's ciphertext changed after it was written.
-    const rewraps = new Map<number, RewrapRow[]>();
-    for (let from = 1; ; ) {
-      const rows = await store.readRewraps(from, BATCH);
-      for (const r of rows) {
-        const chain = rewraps.get(r.versionSeq);
-        if (chain === undefined) rewraps.set(r.versionSeq, [r]);
-        else chain.push(r);
-      }
-      if (rows.length < BATCH) break;
-      from = (rows[rows.length - 1]?.seq ?? from) + 1;
+  const leafWorkers = o.leafWorkers ?? (total >= WORKER_THRESHOLD ? Math.min(availableParallelism(), MAX_LEAF_WORKERS) : 0);
+  if (leafWorkers > 0 && total > 0) {
+    const fast = await verifyInParallel(o, total, expected, leafWorkers, started);
+    if (fast !== undefined) {
+      leafPhaseMs = fast.leafMs;
+      index = fast.index;
+      workersUsed = leafWorkers;
+      return result(fast.broken, total);
     }
+    // Something is wrong somewhere (or a worker failed, or read another state): the walk below says exactly where.
+  }
 
+  // The index check (step 5) reads other tables than the walk: on a large log it runs on the other core meanwhile.
+  const worker = (o.indexWorker ?? total >= WORKER_THRESHOLD) ? startIndexWorker(store, total) : undefined;
+  try {
+    const rewraps = await readRewrapChains((from, limit) => store.readRewraps(from, limit));
     const streams: Streams = {
       version: new Stream<VersionRow>((from, limit) => store.readVersionsBySeq(from, limit)),
       audit: new Stream<AuditRow>((from, limit) => store.readAuditBySeq(from, limit)),
       rewrap: new Stream<RewrapRow>((from, limit) => store.readRewraps(from, limit)),
     };
-    const frontier = new MerkleFrontier();
     /** The newest version of each resource, in log order: what its current pointer must name. */
     const newest = new Map<string, Newest>();
-
-    for (let from = 1; from <= total; from += BATCH) {
-      const leaves = await store.readLeaves(from, BATCH);
-      for (const leaf of leaves) {
-        const position = frontier.size + 1;
-        if (leaf.position !== position) return result({ position, kind: 'log', detail: 'a leaf is missing from the log' }, position - 1);
-        const stream: Stream<{ seq: number }> | undefined = leaf.kind === 'version' || leaf.kind === 'audit' || leaf.kind === 'rewrap' ? streams[leaf.kind] : undefined;
-        if (stream === undefined) return result({ position, kind: 'log', detail: 'a leaf has an unknown kind' }, position - 1);
-        if (stream.empty) await stream.fill();
-        const broken = checkLeaf(leaf.kind, leaf.ref, leaf.hash, o.tenant, stream, rewraps, newest);
-        if (broken !== undefined) return result({ position, ...broken }, position - 1);
-        frontier.append(leaf.hash);
-        for (const e of expected.get(frontier.size) ?? NONE) {
-          if (!sameHash(e.root, frontier.root())) {
-            return result({ position, kind: e.source, detail: `the tree of ${frontier.size} leaves does not match its signed root (edited, reordered or forked log)` }, position);
-          }
-        }
-        if (position % 5000 === 0) o.onProgress?.(position, total);
-      }
-      if (leaves.length < Math.min(BATCH, total - from + 1)) return result({ position: frontier.size + 1, kind: 'log', detail: 'a leaf is missing from the log' }, frontier.size);
-    }
-    o.onProgress?.(total, total);
+    const check = (leaf: LeafRow): Omit<Broken, 'position'> | undefined | Promise<Omit<Broken, 'position'> | undefined> => {
+      const stream = streamOf(streams, leaf.kind) as Stream<{ seq: number }>;
+      const run = () => checkLeaf(leaf.kind, leaf.ref, leaf.hash, o.tenant, stream, rewraps, newest);
+      return stream.empty ? stream.fill().then(run) : run();
+    };
+    const walked = await walkTree(store, total, expected, { check, onProgress: o.onProgress });
+    if (walked !== undefined) return result(walked.broken, walked.leaves);
     for (const [kind, stream] of Object.entries(streams) as [string, Stream<{ seq: number }>][]) {
       if (stream.empty) await stream.fill();
       const extra = stream.head;
       if (extra !== undefined) return result({ position: total + 1, kind: 'extra-row', detail: `a ${kind} row (sequence ${extra.seq}) is in no leaf (inserted row)` }, total);
     }
-
-    // Every current pointer must name the newest version the log recorded for its resource.
-    for (let from = 1; ; ) {
-      const rows = await store.listCurrent(from, BATCH);
-      for (const r of rows) {
-        const key = `${r.tenant}/${r.type}/${r.id}`;
-        const n = newest.get(key);
-        // A pointer moved back to an older version (or a deletion undone) names the wrong row.
-        if (n === undefined || n.seq !== r.seq || n.deleted !== r.deleted) {
-          return result({ position: total, kind: 'current', detail: "a resource's current version is not its newest one (rolled back or undeleted)" }, total);
-        }
-        newest.delete(key);
-      }
-      if (rows.length < BATCH) break;
-      from = (rows[rows.length - 1]?.rid ?? from) + 1;
-    }
-    if (newest.size > 0) return result({ position: total, kind: 'current', detail: 'a resource has versions but no current pointer (deleted row)' }, total);
+    const current = await checkCurrent(store, newest, total);
+    if (current !== undefined) return result(current, total);
     leafPhaseMs = performance.now() - started;
 
     // The search index of every current version must still be the one its leaf committed to.
     // A worker that read another state (a write landed between the two snapshots) is not trusted: check here.
     const fromWorker = await worker?.result;
     index = fromWorker !== undefined && fromWorker.leaves === total ? fromWorker : await checkIndexHere(store, total);
-    if (index.brokenRid !== null) return result({ position: total, kind: 'index', detail: 'the search index rows of a current resource were changed' }, total);
-    return result(null, total);
+    return result(indexBroken(index, total), total);
   } finally {
     await worker?.stop();
   }
 }
 
-type Streams = { version: Stream<VersionRow>; audit: Stream<AuditRow>; rewrap: Stream<RewrapRow> };
+type Expected = ReadonlyMap<number, readonly { root: Uint8Array; source: 'checkpoint' | 'witness' }[]>;
+
+/**
+ * The fast path of a large log: worker threads recompute ranges of leaves from their rows (and
+ * check the search index) while this thread rebuilds the tree from the stored leaf hashes and
+ * checks every signed root; then the ranges must join into one walk and the current pointers must
+ * name the newest versions the ranges saw. Undefined when anything is wrong or uncertain: the
+ * caller then runs the sequential walk, which reports the first broken leaf exactly. What it
+ * returns is what the sequential walk would have found (a pointer or index problem, or none).
+ */
+async function verifyInParallel(o: VerifyOptions, total: number, expected: Expected, workers: number, started: number): Promise<{ broken: Broken | null; leafMs: number; index: IndexCheckResult } | undefined> {
+  const withIndex = o.indexWorker !== false;
+  // The index check first, whole (the longest task: in parts on two threads at once it cost more
+  // CPU than whole on one, see docs/audit.md); the ranges go to whichever thread is free.
+  const tasks: PoolTask[] = [...(withIndex ? [{ type: 'index' } as const] : []), ...leafRanges(total, workers)];
+  const pool = startVerifyPool(o.store.readerSpec(), o.tenant, workers, tasks, total, (done) => o.onProgress?.(done, total));
+  try {
+    if ((await walkTree(o.store, total, expected, { yieldOften: true })) !== undefined) return undefined;
+    const ranges = await pool.ranges;
+    if (ranges === undefined || !(await rangesJoin(o.store, ranges, total))) return undefined;
+    o.onProgress?.(total, total);
+    const newest = new Map<string, Newest>();
+    // Later ranges overwrite earlier ones: the newest version in log order, as the sequential walk keeps it.
+    for (const r of ranges) for (const [key, n] of r.newest) newest.set(key, n);
+    const current = await checkCurrent(o.store, newest, total);
+    const leafMs = performance.now() - started;
+    if (current !== undefined) return { broken: current, leafMs, index: { leaves: total, brokenRid: null, ms: 0, inWorker: false } };
+    const done = withIndex ? await pool.done : undefined;
+    const index = done?.index === undefined ? await checkIndexHere(o.store, total) : { leaves: total, ...done.index, inWorker: true };
+    return { broken: indexBroken(index, total), leafMs, index };
+  } finally {
+    await pool.stop();
+  }
+}
+
+/** Positions 1 to `total` in ranges small enough that the threads finish close together. */
+function leafRanges(total: number, workers: number): PoolTask[] {
+  const size = Math.ceil(total / (workers * RANGES_PER_WORKER));
+  const ranges: PoolTask[] = [];
+  for (let from = 1; from <= total; from += size) ranges.push({ type: 'leaves', from, to: Math.min(from + size - 1, total) });
+  return ranges;
+}
+
+/**
+ * True when ranges checked apart join into the sequential walk: they cover positions 1 to `total`
+ * in order, and for each kind the rows they name follow one another with no row before the first,
+ * between two ranges, or after the last (a skipped, inserted or reordered row breaks the chain).
+ */
+async function rangesJoin(store: Store, ranges: readonly Extract<RangeReport, { ok: true }>[], total: number): Promise<boolean> {
+  let to = 0;
+  for (const r of ranges) {
+    if (r.from !== to + 1) return false;
+    to = r.to;
+  }
+  if (to !== total) return false;
+  const firstRow = { version: store.readVersionsBySeq(1, 1), audit: store.readAuditBySeq(1, 1), rewrap: store.readRewraps(1, 1) };
+  for (const kind of ['version', 'audit', 'rewrap'] as const) {
+    let next: number | null = (await firstRow[kind])[0]?.seq ?? null;
+    for (const r of ranges) {
+      const span = r.spans[kind];
+      if (span === undefined) continue;
+      if (span.first !== next) return false;
+      next = span.next;
+    }
+    if (next !== null) return false;
+  }
+  return true;
+}
+
+/**
+ * Reads the stored leaf hashes in position order, rebuilds the tree and compares it with every
+ * signed root as it grows; `check` (the sequential walk) also checks each leaf against its row
+ * first. Returns where it first broke and how many leaves held, or undefined.
+ */
+async function walkTree(
+  store: Store,
+  total: number,
+  expected: Expected,
+  opts: {
+    readonly check?: (leaf: LeafRow) => Omit<Broken, 'position'> | undefined | Promise<Omit<Broken, 'position'> | undefined>;
+    readonly onProgress?: ((done: number, total: number) => void) | undefined;
+    /** Let other events (worker threads asking for their next task) run every 2,048 leaves. */
+    readonly yieldOften?: boolean;
+  },
+): Promise<{ broken: Broken; leaves: number } | undefined> {
+  const frontier = new MerkleFrontier();
+  for (let from = 1; from <= total; from += BATCH) {
+    const leaves = await store.readLeaves(from, BATCH);
+    for (const leaf of leaves) {
+      const position = frontier.size + 1;
+      if (leaf.position !== position) return { broken: { position, kind: 'log', detail: 'a leaf is missing from the log' }, leaves: position - 1 };
+      if (leaf.kind !== 'version' && leaf.kind !== 'audit' && leaf.kind !== 'rewrap') return { broken: { position, kind: 'log', detail: 'a leaf has an unknown kind' }, leaves: position - 1 };
+      let broken = opts.check?.(leaf);
+      if (broken instanceof Promise) broken = await broken;
+      if (broken !== undefined) return { broken: { position, ...broken }, leaves: position - 1 };
+      frontier.append(leaf.hash);
+      for (const e of expected.get(frontier.size) ?? NONE) {
+        if (!sameHash(e.root, frontier.root())) {
+          return { broken: { position, kind: e.source, detail: `the tree of ${frontier.size} leaves does not match its signed root (edited, reordered or forked log)` }, leaves: position };
+        }
+      }
+      if (position % 5000 === 0) opts.onProgress?.(position, total);
+      if (opts.yieldOften === true && position % 2048 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (leaves.length < Math.min(BATCH, total - from + 1)) return { broken: { position: frontier.size + 1, kind: 'log', detail: 'a leaf is missing from the log' }, leaves: frontier.size };
+  }
+  opts.onProgress?.(total, total);
+  return undefined;
+}
+
+/** Every current pointer must name the newest version the log recorded for its resource (`newest` is emptied). */
+async function checkCurrent(store: Store, newest: Map<string, Newest>, total: number): Promise<Broken | undefined> {
+  for (let from = 1; ; ) {
+    const rows = await store.listCurrent(from, BATCH);
+    for (const r of rows) {
+      const key = `${r.tenant}/${r.type}/${r.id}`;
+      const n = newest.get(key);
+      // A pointer moved back to an older version (or a deletion undone) names the wrong row.
+      if (n === undefined || n.seq !== r.seq || n.deleted !== r.deleted) {
+        return { position: total, kind: 'current', detail: "a resource's current version is not its newest one (rolled back or undeleted)" };
+      }
+      newest.delete(key);
+    }
+    if (rows.length < BATCH) break;
+    from = (rows[rows.length - 1]?.rid ?? from) + 1;
+  }
+  if (newest.size > 0) return { position: total, kind: 'current', detail: 'a resource has versions but no current pointer (deleted row)' };
+  return undefined;
+}
+
+function indexBroken(index: IndexCheckResult, total: number): Broken | null {
+  return index.brokenRid === null ? null : { position: total, kind: 'index', detail: 'the search index rows of a current resource were changed' };
+}
 
 function perSecond(n: number, ms: number): number {
   return Math.round(n / Math.max(ms / 1000, 1e-6));
-}
-
-/** Checks one leaf against the row it commits to (the head of its stream); returns what is wrong, if anything. */
-function checkLeaf(
-  kind: string,
-  ref: number,
-  hash: Uint8Array,
-  tenant: string,
-  stream: Stream<{ seq: number }>,
-  rewraps: Map<number, RewrapRow[]>,
-  newest: Map<string, Newest>,
-): Omit<Broken, 'position'> | undefined {
-  const row = stream.head;
-  if (row === undefined || row.seq > ref) return { kind: 'missing-row', detail: `the ${kind} row this leaf commits to is missing (deleted row)` };
-  if (row.seq < ref) return { kind: 'order', detail: `a ${kind} row is not where the log puts it (inserted or reordered rows)` };
-  stream.shift();
-  let computed: Buffer;
-  if (kind === 'version') {
-    const v = row as VersionRow;
-    const chain = rewraps.get(v.seq) ?? [];
-    // The leaf saw the first ciphertext; each rewrap must lead from it to the one stored now.
-    const current = v.box === null ? null : sha256(v.box);
-    const first = chain[0]?.before ?? current;
-    const last = chain[chain.length - 1]?.after ?? current;
-    if ((current === null) !== (last === null) || (current !== null && last !== null && !sameHash(current, last))) {
-      return { kind: 'version', detail: 'a resource version\'s ciphertext was changed' };
-    }
-    for (let i = 1; i < chain.length; i++) {
-      if (!sameHash(chain[i - 1]?.after ?? Buffer.alloc(0), chain[i]?.before ?? Buffer.alloc(1))) return { kind: 'rewrap', detail: 'a re-encryption does not follow the previous one' };
-    }
-    computed = leafHashOfText(versionLeafText({ tenant: v.tenant, type: v.type, id: v.id, versionId: v.versionId, lastUpdated: v.lastUpdated, deleted: v.deleted, boxDigest: first, indexDigest: v.indexDigest }));
-    if (v.tenant === tenant) newest.set(`${v.tenant}/${v.type}/${v.id}`, { seq: v.seq, deleted: v.deleted });
-  } else if (kind === 'audit') {
-    const a = row as AuditRow;
-    const body = JSON.parse(a.body) as { recorded?: string; action?: string; outcome?: string; subtype?: string; client?: string; user?: string; patients?: string[] };
-    // The searchable columns must say what the body says, or a search could hide an entry.
-    if (body.recorded !== a.recorded || body.action !== a.action || body.outcome !== a.outcome || body.subtype !== a.subtype || (body.user ?? body.client ?? null) !== a.agent || ` ${(body.patients ?? []).join(' ')} ` !== a.patients) {
-      return { kind: 'audit', detail: 'an audit entry\'s columns do not match its body' };
-    }
-    computed = leafHashOfText(auditLeafText(a.tenant, a.body));
-  } else {
-    computed = leafHash(rewrapLeafData(row as RewrapRow));
-  }
-  if (!sameHash(computed, hash)) return { kind, detail: `the ${kind} row does not match its leaf (edited row)` };
-  return undefined;
 }
 
 /** The checkpoint notes of a witness file (one JSON object per line); undefined when it cannot be read. */
