@@ -7,11 +7,14 @@ import type { ChunkStore } from './chunk-store.js';
 import type { Manifest, TableName } from './format.js';
 import { TABLES, decodeChunk, type Row } from './tables.js';
 
+/** The rows of one backup's table, decoded one chunk at a time, in the table's order. */
+export function* eachRow(chunks: ChunkStore, manifest: Manifest, table: TableName): Generator<Row> {
+  for (const f of manifest.files) if (f.table === table) yield* decodeChunk(TABLES[table], chunks.readChunk(f.sha256, f.size));
+}
+
 /** The rows of one backup, decoded from its chunks, by table. */
 export function rowsOf(chunks: ChunkStore, manifest: Manifest, table: TableName): Row[] {
-  const out: Row[] = [];
-  for (const f of manifest.files) if (f.table === table) for (const row of decodeChunk(TABLES[table], chunks.readChunk(f.sha256, f.size))) out.push(row);
-  return out;
+  return [...eachRow(chunks, manifest, table)];
 }
 
 /**

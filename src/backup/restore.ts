@@ -12,7 +12,7 @@ import { chainOf, loadManifests } from './chain.js';
 import { ChunkStore } from './chunk-store.js';
 import { IndexRebuilder } from './restore-index.js';
 import { backupsFor, planRestore, type RestorePlan } from './restore-plan.js';
-import { rowsOf } from './replay.js';
+import { eachRow, rowsOf } from './replay.js';
 import { TABLES, type Row, type TableSpec } from './tables.js';
 import { verifyBackupSet } from './verify.js';
 
@@ -99,21 +99,17 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
   let resources = 0;
   try {
     db.pragma('journal_mode = WAL');
+    // The search index is written in no useful key order: its hot pages must stay in memory.
+    db.pragma(`cache_size = -${RESTORE_CACHE_KIB}`);
     db.exec(SCHEMA);
+    // Secondary indexes are built once at the end (a sort) instead of row by row; the schema names them all.
+    const deferred = [...SCHEMA.matchAll(/CREATE INDEX IF NOT EXISTS (\w+)/g)].map((m) => m[1] ?? '');
+    for (const name of deferred) db.exec(`DROP INDEX ${name}`);
     db.transaction(() => {
-      for (const name of ['meta', 'data_keys', 'signing_keys', 'oauth_clients', 'auth_records'] as const) insert(db, TABLES[name], rowsOf(chunks, head, name), true);
-      let done = 0;
-      const versionStmt = TABLES.resource_versions;
-      for (let i = 0; i < plan.versions.length; i += 5000) {
-        insert(db, versionStmt, plan.versions.slice(i, i + 5000));
-        done += Math.min(5000, plan.versions.length - i);
-        o.onProgress?.(done, plan.versions.length);
-      }
-      insert(db, TABLES.audit_events, plan.audit);
-      insert(db, TABLES.rewraps, plan.rewraps);
-      insert(db, TABLES.log_leaves, plan.leaves);
-      insert(db, TABLES.checkpoints, plan.checkpoints.values());
+      for (const name of ['meta', 'data_keys', 'signing_keys', 'oauth_clients', 'auth_records'] as const) insert(db, TABLES[name], eachRow(chunks, head, name), true);
+      writeLog(db, chunks, plan, o.onProgress);
       ({ reindexed, resources } = writeCurrent(db, chunks, plan, rebuilder));
+      db.exec(SCHEMA);
     })();
   } finally {
     db.close();
@@ -122,7 +118,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
   const vigil = await openVigil(config);
   try {
     let latest = await vigil.store.latestCheckpoint();
-    const signedNew = latest?.size !== plan.leaves.length;
+    const signedNew = latest?.size !== plan.leaves;
     if (signedNew) latest = await vigil.log.checkpoint();
     const result = await verifyLog({ store: vigil.store, tenant: vigil.config.tenant, origin: vigil.log.origin, verifier: parseVerifierKey(vigil.log.verifierKey) });
     const seconds = (performance.now() - started) / 1000;
@@ -132,57 +128,118 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
       to: o.to,
       at: o.at?.toISOString() ?? null,
       backups: applied.map((m) => m.manifest.id),
-      versions: plan.versions.length,
-      audit: plan.audit.length,
-      leaves: plan.leaves.length,
+      versions: plan.counts.versions,
+      audit: plan.counts.audit,
+      leaves: plan.leaves,
       resources,
       reindexed,
       lastWriteAt: plan.lastWriteAt,
       checkpoint: { size: latest?.size ?? 0, note: latest?.note ?? '', matchesBackup: latest?.note === head.checkpoint, signedNew },
       verify: { ok: result.ok, leaves: result.leaves, firstBroken: result.firstBroken },
       seconds: Math.round(seconds * 1000) / 1000,
-      resourcesPerSecond: Math.round(plan.versions.length / Math.max(seconds, 1e-6)),
+      resourcesPerSecond: Math.round(plan.counts.versions / Math.max(seconds, 1e-6)),
     };
   } finally {
     await vigil.close();
   }
 }
 
+/** The rows of the applied backups' table whose key (first column) is at most `last`, one chunk at a time. */
+function* rowsUpTo(chunks: ChunkStore, plan: RestorePlan, table: 'resource_versions' | 'audit_events' | 'rewraps' | 'log_leaves', last: number): Generator<Row> {
+  for (const m of plan.applied) {
+    for (const row of eachRow(chunks, m.manifest, table)) {
+      if (Number(row[0]) > last) return;
+      yield row;
+    }
+  }
+}
+
+/** The log prefix and every row it commits to, read again from the chunks as they are written. */
+function writeLog(db: Database.Database, chunks: ChunkStore, plan: RestorePlan, onProgress: RestoreOptions['onProgress']): void {
+  let done = 0;
+  const total = plan.counts.versions;
+  const versions = function* (): Generator<Row> {
+    for (const v of rowsUpTo(chunks, plan, 'resource_versions', plan.keep.version)) {
+      const rebox = plan.boxes.get(Number(v[0]));
+      yield rebox === undefined ? v : [...v.slice(0, 7), rebox[1], rebox[2], v[9]];
+      if (++done % 5000 === 0) onProgress?.(done, total);
+    }
+  };
+  insert(db, TABLES.resource_versions, versions());
+  onProgress?.(total, total);
+  insert(db, TABLES.audit_events, rowsUpTo(chunks, plan, 'audit_events', plan.keep.audit));
+  insert(db, TABLES.rewraps, rowsUpTo(chunks, plan, 'rewraps', plan.keep.rewrap));
+  insert(db, TABLES.log_leaves, rowsUpTo(chunks, plan, 'log_leaves', plan.leaves));
+  insert(db, TABLES.checkpoints, plan.checkpoints.values());
+}
+
+/** Page cache of the restore's connection, in KiB (SQLite's default is 2 MiB). */
+const RESTORE_CACHE_KIB = 1024 * 1024;
+
+/** Resources kept in one page of the index rebuild (each row carries its ciphertext). */
+const REBUILD_PAGE = 1000;
+
 /**
  * Current pointers (the newest restored version of each resource) and their search index: copied
  * from the head's snapshot where that snapshot's current version is the same one, rebuilt otherwise.
+ * The work is done in SQL over the restored versions and a temporary copy of the snapshot's
+ * pointers; the snapshot's index rows are streamed through once.
  */
 function writeCurrent(db: Database.Database, chunks: ChunkStore, plan: RestorePlan, rebuilder: IndexRebuilder): { reindexed: number; resources: number } {
   const head = plan.head.manifest;
-  const newest = new Map<string, Row>();
-  for (const v of plan.versions) newest.set(`${String(v[1])}\u0000${String(v[2])}\u0000${String(v[3])}`, v);
-  const snapshot = new Map<string, { rid: number; seq: number }>();
-  let maxRid = 0;
-  for (const r of rowsOf(chunks, head, 'resource_current')) {
-    snapshot.set(`${String(r[1])}\u0000${String(r[2])}\u0000${String(r[3])}`, { rid: Number(r[0]), seq: Number(r[5]) });
-    maxRid = Math.max(maxRid, Number(r[0]));
-  }
-  const hashes = new Map<number, Buffer[]>();
-  for (const r of rowsOf(chunks, head, 'search_hash')) hashes.set(Number(r[0]), [...(hashes.get(Number(r[0])) ?? []), r[1] as Buffer]);
-  const ranges = new Map<number, Row[]>();
-  for (const r of rowsOf(chunks, head, 'search_range')) ranges.set(Number(r[0]), [...(ranges.get(Number(r[0])) ?? []), r]);
-  const current = db.prepare('INSERT INTO resource_current (rid, tenant, type, id, version_id, seq, deleted, last_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  db.exec('CREATE TEMP TABLE snapshot_current (rid INTEGER PRIMARY KEY, tenant TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, UNIQUE (tenant, type, id))');
+  const snap = db.prepare('INSERT INTO snapshot_current (rid, tenant, type, id, seq) VALUES (?, ?, ?, ?, ?)');
+  for (const r of eachRow(chunks, head, 'resource_current')) snap.run(r[0], r[1], r[2], r[3], r[5]);
+  const maxRid = (db.prepare('SELECT COALESCE(MAX(rid), 0) FROM snapshot_current').pluck().get() as number) ?? 0;
+  // The newest version of each resource (the highest seq: versions only grow), with its snapshot rid when it had one.
+  const newest = `SELECT MAX(v.seq) AS seq, v.tenant, v.type, v.id, v.version_id, v.deleted, v.last_updated FROM resource_versions v GROUP BY v.tenant, v.type, v.id`;
+  // Resources the snapshot knew keep their rid; new ones are numbered after the snapshot's highest, in log order.
+  db.prepare(
+    `INSERT INTO resource_current (rid, tenant, type, id, version_id, seq, deleted, last_updated)
+     SELECT s.rid, n.tenant, n.type, n.id, n.version_id, n.seq, n.deleted, n.last_updated FROM (${newest}) n JOIN snapshot_current s ON s.tenant = n.tenant AND s.type = n.type AND s.id = n.id`,
+  ).run();
+  db.prepare(
+    `INSERT INTO resource_current (rid, tenant, type, id, version_id, seq, deleted, last_updated)
+     SELECT ? + ROW_NUMBER() OVER (ORDER BY n.seq), n.tenant, n.type, n.id, n.version_id, n.seq, n.deleted, n.last_updated FROM (${newest}) n
+     WHERE NOT EXISTS (SELECT 1 FROM snapshot_current s WHERE s.tenant = n.tenant AND s.type = n.type AND s.id = n.id)`,
+  ).run(maxRid);
+  const resources = db.prepare('SELECT COUNT(*) FROM resource_current').pluck().get() as number;
+
+  // The snapshot's index rows stay for resources whose current version is the snapshot's own.
+  const same = new Set(
+    db
+      .prepare('SELECT c.rid FROM resource_current c JOIN snapshot_current s ON s.rid = c.rid AND s.seq = c.seq AND s.tenant = c.tenant AND s.type = c.type AND s.id = c.id WHERE c.deleted = 0')
+      .pluck()
+      .all() as number[],
+  );
   const hash = db.prepare('INSERT OR IGNORE INTO search_hash (hash, rid) VALUES (?, ?)');
   const range = db.prepare('INSERT INTO search_range (rid, param, lo, hi, unit, unit2) VALUES (?, ?, ?, ?, ?, ?)');
+  for (const r of eachRow(chunks, head, 'search_hash')) if (same.has(Number(r[0]))) hash.run(r[1], r[0]);
+  for (const r of eachRow(chunks, head, 'search_range')) if (same.has(Number(r[0]))) range.run(r[0], r[1], r[2], r[3], r[4], r[5]);
+
+  // The others are rebuilt from their ciphertext, a page at a time (the rows read are not held).
+  const changed = db
+    .prepare(
+      `SELECT c.rid, v.seq, v.tenant, v.type, v.id, v.version_id, v.last_updated, v.deleted, v.key_version, v.box, v.index_digest
+       FROM resource_current c JOIN resource_versions v ON v.seq = c.seq
+       WHERE c.deleted = 0 AND c.rid > ?
+         AND NOT EXISTS (SELECT 1 FROM snapshot_current s WHERE s.rid = c.rid AND s.seq = c.seq AND s.tenant = c.tenant AND s.type = c.type AND s.id = c.id)
+       ORDER BY c.rid LIMIT ?`,
+    )
+    .raw();
   let reindexed = 0;
-  for (const [key, v] of newest) {
-    const known = snapshot.get(key);
-    const rid = known?.rid ?? ++maxRid;
-    current.run(rid, v[1], v[2], v[3], v[4], v[0], v[6], v[5]);
-    if (Number(v[6]) === 1) continue;
-    let rows: { hashes: Buffer[]; ranges: Row[] };
-    if (known !== undefined && known.seq === Number(v[0])) rows = { hashes: hashes.get(rid) ?? [], ranges: ranges.get(rid) ?? [] };
-    else {
-      rows = rebuilder.rows(v);
+  for (let after = 0; ; ) {
+    const page = changed.all(after, REBUILD_PAGE) as Row[];
+    for (const row of page) {
+      const rid = Number(row[0]);
+      const rows = rebuilder.rows(row.slice(1));
+      for (const h of rows.hashes) hash.run(h, rid);
+      for (const r of rows.ranges) range.run(rid, r[1], r[2], r[3], r[4], r[5]);
       reindexed += 1;
     }
-    for (const h of rows.hashes) hash.run(h, rid);
-    for (const r of rows.ranges) range.run(rid, r[1], r[2], r[3], r[4], r[5]);
+    if (page.length < REBUILD_PAGE) break;
+    after = Number(page[page.length - 1]?.[0]);
   }
-  return { reindexed, resources: newest.size };
+  db.exec('DROP TABLE snapshot_current');
+  return { reindexed, resources };
 }
