@@ -18,6 +18,30 @@ export function rowsOf(chunks: ChunkStore, manifest: Manifest, table: TableName)
 }
 
 /**
+ * Rows in ascending sequence order (first column), looked up by ascending sequence numbers: a
+ * row passed over is gone, so a leaf naming a row out of order finds nothing (and fails).
+ */
+class SeqCursor {
+  readonly #rows: Iterator<Row>;
+  #head: Row | undefined;
+
+  constructor(rows: Iterable<Row>) {
+    this.#rows = rows[Symbol.iterator]();
+    this.#head = this.#next();
+  }
+
+  #next(): Row | undefined {
+    const n = this.#rows.next();
+    return n.done === true ? undefined : n.value;
+  }
+
+  get(seq: number): Row | undefined {
+    while (this.#head !== undefined && Number(this.#head[0]) < seq) this.#head = this.#next();
+    return this.#head !== undefined && Number(this.#head[0]) === seq ? this.#head : undefined;
+  }
+}
+
+/**
  * Replays a chain of backups without the database: every leaf is recomputed from the row it
  * commits to (as `vigil verify` does on the live store), the tree is rebuilt leaf by leaf, and
  * every signed checkpoint met on the way, and each manifest's own, must match its root.
@@ -38,8 +62,9 @@ export class LogReplay {
   /** Adds one backup's rows and leaves; returns the problems found (empty when it replays cleanly). */
   add(chunks: ChunkStore, m: Manifest): string[] {
     const problems: string[] = [];
-    const versions = new Map(rowsOf(chunks, m, 'resource_versions').map((r) => [Number(r[0]), r]));
-    const audit = new Map(rowsOf(chunks, m, 'audit_events').map((r) => [Number(r[0]), r]));
+    // Versions and audit entries are read a chunk at a time beside the leaves, which name them in sequence order.
+    const versions = new SeqCursor(eachRow(chunks, m, 'resource_versions'));
+    const audit = new SeqCursor(eachRow(chunks, m, 'audit_events'));
     const rewrapRows = rowsOf(chunks, m, 'rewraps');
     const rewraps = new Map(rewrapRows.map((r) => [Number(r[0]), r]));
     const chainOf = new Map<number, Row[]>();
@@ -58,8 +83,7 @@ export class LogReplay {
       const last = chainOf.get(Number(r[0]))?.at(-1);
       if (last === undefined || !sameHash(sha256(r[2] as Buffer), last[3] as Buffer)) problems.push(`the re-encrypted ciphertext of version ${String(r[0])} does not match its rewrap`);
     }
-    const leaves = rowsOf(chunks, m, 'log_leaves');
-    for (const leaf of leaves) {
+    for (const leaf of eachRow(chunks, m, 'log_leaves')) {
       const position = Number(leaf[0]);
       if (position !== this.frontier.size + 1) {
         problems.push(`leaf ${this.frontier.size + 1} is missing`);
