@@ -454,8 +454,8 @@ function runSearch(opts: BenchOptions): Promise<SearchReport> {
   return runSearchBench(
     {
       tempDir,
-      startVigil: async (dataDir) => {
-        const vigil = await startServer('vigil-search', [main, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir], vigilEnv(), VIGIL_READY);
+      startVigil: async (dataDir, env) => {
+        const vigil = await startServer('vigil-search', [main, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir], { ...vigilEnv(), ...env }, VIGIL_READY);
         const fhirBaseUrl = vigil.ready['fhirBaseUrl'];
         if (typeof fhirBaseUrl !== 'string') throw new Error('Vigil did not announce its fhirBaseUrl');
         return { address: vigil.address, fhirBaseUrl, stop: () => stopServer(vigil.proc) };
