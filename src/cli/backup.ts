@@ -5,7 +5,7 @@ import { VigilError } from '../errors.js';
 import { openVigil } from '../runtime/index.js';
 import { backupKeys, createBackup, verifyBackupSet } from '../backup/index.js';
 import { configFrom, dataOption, output } from './common.js';
-import { progressBar } from './progress.js';
+import { withProgress } from './progress.js';
 
 /**
  * `vigil backup create|verify|key`: signed, content-addressed backups of a data directory, taken
@@ -23,22 +23,13 @@ export function backupCommand(program: Command): void {
       if (opts.full === true && opts.incremental === true) throw new VigilError('ERR_CONFIG', 'Choose --full or --incremental, not both');
       const vigil = await openVigil(configFrom(opts));
       try {
-        const bar = progressBar('backup', 1, 'resources');
         let result;
         try {
-          result = await createBackup(vigil, {
-            to: resolve(opts.to),
-            kind: opts.full === true ? 'full' : opts.incremental === true ? 'incremental' : 'auto',
-            onProgress: (done, total) => {
-              bar.setTotal(total);
-              bar.update(done);
-            },
-          });
+          const kind = opts.full === true ? 'full' : opts.incremental === true ? 'incremental' : 'auto';
+          result = await withProgress('backup', 'resources', (onProgress) => createBackup(vigil, { to: resolve(opts.to), kind, onProgress }));
         } catch (err) {
           await record(vigil, '8', []);
           throw err;
-        } finally {
-          bar.stop();
         }
         await record(vigil, '0', [`backup/${result.id}`]);
         const human = [
@@ -59,19 +50,7 @@ export function backupCommand(program: Command): void {
     .option('--key <pubkey>', 'the backup public key to trust, from `vigil backup key` (default: the one the full backup names)')
     .option('--json', 'print JSON')
     .action((dir: string, opts: { key?: string; json?: boolean }) => {
-      const bar = progressBar('verify', 1, 'bytes');
-      let result;
-      try {
-        result = verifyBackupSet(resolve(dir), {
-          ...(opts.key === undefined ? {} : { key: opts.key }),
-          onProgress: (done, total) => {
-            bar.setTotal(total);
-            bar.update(done);
-          },
-        });
-      } finally {
-        bar.stop();
-      }
+      const result = withProgress('verify', 'bytes', (onProgress) => verifyBackupSet(resolve(dir), { ...(opts.key === undefined ? {} : { key: opts.key }), onProgress }));
       const lines = result.backups.map((b) => `${b.ok ? 'ok     ' : 'BROKEN '} ${b.id}${b.ok ? '' : `: ${b.problems.join('; ')}`}`);
       lines.push(...result.problems.map((p) => `BROKEN  ${p}`));
       lines.push(`${result.ok ? 'ok' : 'BROKEN'}: ${result.backups.length} backups, ${result.files} files, ${result.leaves} leaves, ${result.versions} versions replayed (${result.resourcesPerSecond} resources/s)`);

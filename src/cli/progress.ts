@@ -31,3 +31,28 @@ export function progressBar(label: string, total: number, unit?: string): Progre
     stop: () => bar.stop(),
   };
 }
+
+/**
+ * Runs work that reports `(done, total)` as it goes, with a progress bar whose total follows the
+ * reports; the bar stops when the work ends, however it ends (a returned promise included).
+ *
+ * @example
+ * const result = await withProgress('restore', 'resources', (onProgress) => restoreBackup({ ...options, onProgress }));
+ */
+export function withProgress<T>(label: string, unit: string, run: (onProgress: (done: number, total: number) => void) => T): T {
+  const bar = progressBar(label, 1, unit);
+  const onProgress = (done: number, total: number): void => {
+    bar.setTotal(total);
+    bar.update(done);
+  };
+  let result: T;
+  try {
+    result = run(onProgress);
+  } catch (err) {
+    bar.stop();
+    throw err;
+  }
+  if (result instanceof Promise) return result.finally(() => bar.stop()) as T;
+  bar.stop();
+  return result;
+}

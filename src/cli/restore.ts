@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { VigilError } from '../errors.js';
 import { importKeyBackup, restoreBackup } from '../backup/index.js';
 import { output } from './common.js';
-import { progressBar } from './progress.js';
+import { withProgress } from './progress.js';
 import { readKeyFile, recoverySecret } from './recovery-secret.js';
 
 interface RestoreOpts {
@@ -48,24 +48,17 @@ export function restoreCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: RestoreOpts) => {
       const masterKey = await masterKeyOf(opts);
-      const bar = progressBar('restore', 1, 'resources');
-      let result;
-      try {
-        result = await restoreBackup({
+      const result = await withProgress('restore', 'resources', (onProgress) =>
+        restoreBackup({
           from: resolve(opts.from),
           to: resolve(opts.to),
           masterKey,
           env: process.env,
           ...(opts.at === undefined ? {} : { at: parseTime(opts.at) }),
           ...(opts.key === undefined ? {} : { key: opts.key }),
-          onProgress: (done, total) => {
-            bar.setTotal(total);
-            bar.update(done);
-          },
-        });
-      } finally {
-        bar.stop();
-      }
+          onProgress,
+        }),
+      );
       const human = [
         `restored ${result.backups.length} backup(s) into ${result.to}${result.at === null ? '' : ` as of ${result.at}`}: ${result.versions} versions, ${result.audit} audit entries, ${result.resources} resources (${result.reindexed} re-indexed)`,
         `newest entry kept: ${result.lastWriteAt ?? 'none'}; log of ${result.leaves} leaves`,
