@@ -5,14 +5,21 @@ import { startVerifyPool } from './verify-pool.js';
 
 /**
  * Step 5 of `vigil verify`: the search index rows of every current, not deleted resource must
- * hash to the index digest held by the version its pointer names. The leaf walk proves that
+ * hash to the index digest held by the version its pointer names, and no other index row may
+ * exist (a deleted resource has none; search totals count the index alone). The leaf walk proves that
  * digest is the one the log committed to, and that the pointer names the newest version.
  */
 
-/** The rid of the first current resource whose index rows do not match, if any, in one page. */
+/**
+ * The rid of the first resource in a page whose index rows do not match, if any: a deleted
+ * resource has none (its delete removed them), and rows of no resource have no digest at all.
+ */
 export function firstIndexMismatch(page: readonly CurrentIndexRow[]): number | undefined {
   for (const r of page) {
-    if (r.deleted) continue;
+    if (r.deleted) {
+      if (r.hashesJson !== '[]' || r.ranges.length > 0) return r.rid;
+      continue;
+    }
     if (r.committed === null || !sameHash(indexDigestOf(r.hashesJson, r.ranges), r.committed)) return r.rid;
   }
   return undefined;

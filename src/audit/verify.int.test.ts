@@ -114,6 +114,22 @@ describe('vigil verify catches every kind of tampering', () => {
       tamper: (db) => db.prepare("UPDATE search_hash SET hash = x'00112233445566778899aabbccddeeff' WHERE (hash, rid) IN (SELECT hash, rid FROM search_hash LIMIT 1)").run(),
     },
     {
+      // Search totals count the index alone: a row of no resource would add to them.
+      name: 'a search index row of no resource (after the last one)',
+      kind: 'index',
+      tamper: (db) => db.prepare('INSERT INTO search_hash (hash, rid) SELECT hash, (SELECT MAX(rid) + 10 FROM resource_current) FROM search_hash LIMIT 1').run(),
+    },
+    {
+      name: 'a search range row of no resource (before the first one)',
+      kind: 'index',
+      tamper: (db) => db.prepare("INSERT INTO search_range (rid, param, lo, hi, unit, unit2) VALUES (0, 'Observation.date', 0, 1, NULL, NULL)").run(),
+    },
+    {
+      name: 'a search index row put back on a deleted resource',
+      kind: 'index',
+      tamper: (db) => db.prepare('INSERT INTO search_hash (hash, rid) SELECT hash, (SELECT rid FROM resource_current WHERE deleted = 1) FROM search_hash LIMIT 1').run(),
+    },
+    {
       name: 'a deleted version row',
       kind: 'missing-row',
       tamper: (db) => db.prepare('DELETE FROM resource_versions WHERE seq = 5').run(),

@@ -303,7 +303,7 @@ async function checkCurrent(store: Store, newest: Map<string, Newest>, total: nu
 }
 
 function indexBroken(index: IndexCheckResult, total: number): Broken | null {
-  return index.brokenRid === null ? null : { position: total, kind: 'index', detail: 'the search index rows of a current resource were changed' };
+  return index.brokenRid === null ? null : { position: total, kind: 'index', detail: 'search index rows were changed (of a current resource, a deleted one, or none)' };
 }
 
 function perSecond(n: number, ms: number): number {

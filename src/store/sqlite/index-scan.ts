@@ -27,23 +27,27 @@ export function* scanCurrentIndex(db: Db): Generator<CurrentIndexRow[]> {
   try {
     let h = hashes.next();
     let r = ranges.next();
-    let page: CurrentIndexRow[] = [];
-    for (let c = current.next(); c.done !== true; c = current.next()) {
-      const [rid, deleted, committed] = c.value;
-      // Index rows of no current resource are skipped: searches only reach rows of current resources.
-      while (h.done !== true && h.value[0] < rid) h = hashes.next();
+    /** Takes the hash group and the range rows of `rid` (none when the next ones are another's). */
+    const take = (rid: number): { hashesJson: string; ranges: CurrentIndexRow['ranges'][number][] } => {
       let hashesJson = '[]';
       if (h.done !== true && h.value[0] === rid) {
         hashesJson = `["${h.value[1].toLowerCase().replaceAll(',', '","')}"]`;
         h = hashes.next();
       }
-      while (r.done !== true && r.value[0] < rid) r = ranges.next();
-      const rangeRows: { param: string; lo: number; hi: number; unit: string; unit2: string }[] = [];
-      for (; r.done !== true && r.value[0] === rid; r = ranges.next()) {
-        rangeRows.push({ param: r.value[1], lo: r.value[2], hi: r.value[3], unit: r.value[4], unit2: r.value[5] });
-      }
-      page.push({ rid, deleted: deleted === 1, committed, hashesJson, ranges: rangeRows });
-      if (page.length === PAGE) {
+      const rangeRows: CurrentIndexRow['ranges'][number][] = [];
+      for (; r.done !== true && r.value[0] === rid; r = ranges.next()) rangeRows.push({ param: r.value[1], lo: r.value[2], hi: r.value[3], unit: r.value[4], unit2: r.value[5] });
+      return { hashesJson, ranges: rangeRows };
+    };
+    let page: CurrentIndexRow[] = [];
+    for (let c = current.next(); ; c = current.next()) {
+      const rid = c.done === true ? Infinity : c.value[0];
+      // Index rows of no resource at all were inserted (or left behind). Counts read the index
+      // alone, so such rows are reported, as rows of a resource with no committed digest.
+      for (let orphan = nextOrphan(h, r, rid); orphan !== undefined; orphan = nextOrphan(h, r, rid)) page.push({ rid: orphan, deleted: false, committed: null, ...take(orphan) });
+      if (c.done === true) break;
+      const [, deleted, committed] = c.value;
+      page.push({ rid, deleted: deleted === 1, committed, ...take(rid) });
+      if (page.length >= PAGE) {
         yield page;
         page = [];
       }
@@ -55,4 +59,12 @@ export function* scanCurrentIndex(db: Db): Generator<CurrentIndexRow[]> {
     hashes.return?.();
     ranges.return?.();
   }
+}
+
+/** The smallest rid below `rid` that the hash or range rows name (no current resource has it), if any. */
+function nextOrphan(h: IteratorResult<HashGroupRaw>, r: IteratorResult<RangeRaw>, rid: number): number | undefined {
+  const a = h.done === true ? Infinity : h.value[0];
+  const b = r.done === true ? Infinity : r.value[0];
+  const lowest = Math.min(a, b);
+  return lowest < rid ? lowest : undefined;
 }

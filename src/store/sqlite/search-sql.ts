@@ -83,7 +83,7 @@ function clauseSql(q: CandidateQuery, clause: SearchClause, narrowed = false, sc
   }
 }
 
-function whereSql(q: Omit<CandidateQuery, 'limit' | 'order'>, scanById = false): Sql {
+function whereSql(q: Omit<CandidateQuery, 'limit' | 'order'>, scanById = false): Sql & { from: string } {
   const parts = ['rc.tenant = ?', 'rc.type = ?', 'rc.deleted = 0'];
   const args: unknown[] = [q.tenant, q.type];
   const narrowed = q.clauses.some((c) => (c.kind === 'hash' && c.negate !== true) || (c.kind === 'id' && c.negate !== true));
@@ -100,7 +100,7 @@ function whereSql(q: Omit<CandidateQuery, 'limit' | 'order'>, scanById = false):
     parts.push('rc.id < ?');
     args.push(q.beforeId);
   }
-  return { sql: parts.join(' AND '), args };
+  return { from: 'resource_current rc', sql: parts.join(' AND '), args };
 }
 
 const ORDER: Record<CandidateQuery['order'], string> = {
@@ -128,10 +128,40 @@ export function candidateRowsSql(q: CandidateQuery, scanById = false): Sql {
 }
 
 export function candidateCountSql(q: Omit<CandidateQuery, 'limit' | 'order'> & { readonly cap?: number }): Sql {
-  const where = whereSql(q);
-  if (q.cap === undefined) return { sql: `SELECT COUNT(*) AS n FROM resource_current rc WHERE ${where.sql}`, args: where.args };
+  const where = indexOnlyWhereSql(q) ?? whereSql(q);
+  if (q.cap === undefined) return { sql: `SELECT COUNT(*) AS n FROM ${where.from} WHERE ${where.sql}`, args: where.args };
   // Counting stops past the cap: a bounded answer for a default total.
-  return { sql: `SELECT COUNT(*) AS n FROM (SELECT 1 FROM resource_current rc WHERE ${where.sql} LIMIT ?)`, args: [...where.args, q.cap + 1] };
+  return { sql: `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${where.from} WHERE ${where.sql} LIMIT ?)`, args: [...where.args, q.cap + 1] };
+}
+
+/** True when a clause reads the search index alone (no column of resource_current). */
+function indexOnly(c: SearchClause): boolean {
+  return c.kind === 'hash' || c.kind === 'range' || c.kind === 'none' || (c.kind === 'any' && c.groups.every((g) => g.every(indexOnly)));
+}
+
+/**
+ * A count that never reads resource_current, when a positive hash clause drives it and every
+ * other clause reads the search index alone: index rows exist only for current, not deleted
+ * resources (a delete removes them, and `vigil verify` fails on any other), and each hash binds
+ * tenant, type and parameter. Looking up the resource row of every match cost two thirds of a
+ * capped count. The other clauses test each driving rid as the id-ordered walk does (EXISTS).
+ */
+function indexOnlyWhereSql(q: Omit<CandidateQuery, 'limit' | 'order'>): (Sql & { from: string }) | undefined {
+  const drive = q.clauses.findIndex((c) => c.kind === 'hash' && c.negate !== true && c.hashes.length > 0);
+  const driving = q.clauses[drive];
+  if (driving?.kind !== 'hash' || !q.clauses.every(indexOnly)) return undefined;
+  const list = driving.hashes.map(() => '?').join(', ');
+  // One hash has one row per resource (the key is (hash, rid)); several may share a resource.
+  const from = driving.hashes.length === 1 ? 'search_hash rc' : `(SELECT DISTINCT rid FROM search_hash WHERE hash IN (${list})) rc`;
+  const parts = driving.hashes.length === 1 ? ['rc.hash = ?'] : ['1'];
+  const args: unknown[] = [...driving.hashes];
+  q.clauses.forEach((clause, i) => {
+    if (i === drive) return;
+    const c = clauseSql(q as CandidateQuery, clause, true, true);
+    parts.push(c.sql);
+    args.push(...c.args);
+  });
+  return { from, sql: parts.join(' AND '), args };
 }
 
 /** How many hash rows one hash clause has, counting at most `cap + 1`. */
