@@ -83,6 +83,9 @@ const MAX_GROUP = 128;
 /** Hash rows inserted per statement: one multi-row INSERT instead of a call per row. */
 const HASH_ROWS_PER_INSERT = 32;
 
+const READ_CURRENT = `SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE seq = (SELECT seq FROM resource_current WHERE tenant = ? AND type = ? AND id = ?)`;
+const READ_VERSION = `SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE tenant = ? AND type = ? AND id = ? AND version_id = ?`;
+
 function connect(path: string): Db {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -149,10 +152,6 @@ export class SqliteStore implements Store {
          ON CONFLICT (tenant, type, id) DO UPDATE SET version_id = excluded.version_id, seq = excluded.seq,
            deleted = excluded.deleted, last_updated = excluded.last_updated`,
       ),
-      readCurrent: r.prepare(
-        `SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE seq = (SELECT seq FROM resource_current WHERE tenant = ? AND type = ? AND id = ?)`,
-      ),
-      readVersion: r.prepare(`SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE tenant = ? AND type = ? AND id = ? AND version_id = ?`),
       listDataKeys: r.prepare('SELECT version, wrapped, created_at FROM data_keys ORDER BY version'),
       maxDataKey: w.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM data_keys'),
       insertDataKey: w.prepare('INSERT INTO data_keys (version, wrapped, created_at) VALUES (?, ?, ?)'),
@@ -332,12 +331,12 @@ export class SqliteStore implements Store {
   }
 
   async readCurrent(tenant: string, type: string, id: string): Promise<VersionRow | undefined> {
-    const r = this.#stmt('readCurrent').get(tenant, type, id) as RawVersion | undefined;
+    const r = this.#prepare(this.#readDb(), READ_CURRENT).get(tenant, type, id) as RawVersion | undefined;
     return r === undefined ? undefined : toVersion(r);
   }
 
   async readVersion(tenant: string, type: string, id: string, versionId: number): Promise<VersionRow | undefined> {
-    const r = this.#stmt('readVersion').get(tenant, type, id, versionId) as RawVersion | undefined;
+    const r = this.#prepare(this.#readDb(), READ_VERSION).get(tenant, type, id, versionId) as RawVersion | undefined;
     return r === undefined ? undefined : toVersion(r);
   }
 
@@ -489,6 +488,18 @@ export class SqliteStore implements Store {
     return stmt;
   }
 
+  /**
+   * The connection for a read of one statement: the writer's while no transaction is open on
+   * either connection. Every request commits an audit entry on the writer, and SQLite empties a
+   * connection's page cache when another connection has committed since its last read: on the
+   * reader each search began cold, about three times slower. With nothing open, the writer sees
+   * what the reader would, the committed state. During a write (uncommitted rows) or a snapshot
+   * (`snapshot`, which reads on the reader), the reader.
+   */
+  #readDb(): Db {
+    return this.#writer.inTransaction || this.#reader.inTransaction ? this.#reader : this.#writer;
+  }
+
   #search(db: Db, query: CandidateQuery): VersionRow[] {
     const { sql, args } = candidateRowsSql(query, this.#scanById(db, query));
     return (this.#prepare(db, sql).all(...args) as RawVersion[]).map(toVersion);
@@ -522,16 +533,16 @@ export class SqliteStore implements Store {
   }
 
   async searchCandidates(query: CandidateQuery): Promise<VersionRow[]> {
-    return this.#search(this.#reader, query);
+    return this.#search(this.#readDb(), query);
   }
 
   async countCandidates(query: Omit<CandidateQuery, 'limit' | 'order' | 'afterId' | 'beforeId' | 'offset'> & { readonly cap?: number }): Promise<number> {
     const { sql, args } = candidateCountSql(query);
-    return (this.#prepare(this.#reader, sql).get(...args) as { n: number }).n;
+    return (this.#prepare(this.#readDb(), sql).get(...args) as { n: number }).n;
   }
 
   async readCurrentMany(tenant: string, type: string, ids: readonly string[]): Promise<VersionRow[]> {
-    return this.#readCurrentMany(this.#reader, tenant, type, ids);
+    return this.#readCurrentMany(this.#readDb(), tenant, type, ids);
   }
 
   async history(q: HistoryQuery): Promise<HistoryPage> {
@@ -550,10 +561,11 @@ export class SqliteStore implements Store {
       args.push(q.since);
     }
     const filter = where.join(' AND ');
-    const total = (this.#prepare(this.#reader, `SELECT COUNT(*) AS n FROM resource_versions WHERE ${filter}`).get(...args) as { n: number }).n;
+    const db = this.#readDb();
+    const total = (this.#prepare(db, `SELECT COUNT(*) AS n FROM resource_versions WHERE ${filter}`).get(...args) as { n: number }).n;
     const pageWhere = q.beforeSeq === undefined ? filter : `${filter} AND seq < ?`;
     const pageArgs = q.beforeSeq === undefined ? args : [...args, q.beforeSeq];
-    const rows = this.#prepare(this.#reader, `SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE ${pageWhere} ORDER BY seq DESC LIMIT ?`).all(...pageArgs, q.count) as RawVersion[];
+    const rows = this.#prepare(db, `SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE ${pageWhere} ORDER BY seq DESC LIMIT ?`).all(...pageArgs, q.count) as RawVersion[];
     return { rows: rows.map(toVersion), total };
   }
 
@@ -635,7 +647,7 @@ export class SqliteStore implements Store {
   }
 
   async getAuthRecord(kind: string, key: string): Promise<AuthRecordRow | undefined> {
-    const r = this.#stmt('getAuth').get(kind, key) as AuthSqlRow | undefined;
+    const r = this.#stmt(this.#readDb() === this.#writer ? 'getAuthW' : 'getAuth').get(kind, key) as AuthSqlRow | undefined;
     return r === undefined ? undefined : authRow(r);
   }
 
