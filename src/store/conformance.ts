@@ -169,6 +169,39 @@ export function storeConformance(factory: StoreFactory): void {
       assert.equal(await store.countVersionsBelowKey(2), before - 1);
     });
 
+    it('reads only committed data while a write is open, and what it committed right after', async () => {
+      const code = { param: 'code', hash: Buffer.from('c0de01', 'hex') };
+      const query = { tenant: 't1', type: 'Probe', clauses: [{ kind: 'hash' as const, param: 'code', hashes: [code.hash] }] };
+      await store.tx(async (tx) => {
+        await tx.append(row({ type: 'Probe', id: 'old', box: Buffer.from('old') }));
+        await tx.replaceIndex('t1', 'Probe', 'old', { hashes: [code], ranges: [] });
+      });
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let appended: () => void = () => undefined;
+      const written = new Promise<void>((resolve) => (appended = resolve));
+      const writing = store.tx(async (tx) => {
+        await tx.append(row({ type: 'Probe', id: 'new', box: Buffer.from('new') }));
+        await tx.replaceIndex('t1', 'Probe', 'new', { hashes: [code], ranges: [] });
+        await tx.append(row({ type: 'Probe', id: 'old', versionId: 2, box: Buffer.from('changed') }));
+        appended();
+        await held;
+      });
+      await written;
+      // The write transaction is open, its rows not committed: no read may see them.
+      assert.equal(await store.readCurrent('t1', 'Probe', 'new'), undefined);
+      assert.equal(Buffer.from((await store.readCurrent('t1', 'Probe', 'old'))?.box ?? []).toString(), 'old');
+      assert.equal(await store.readVersion('t1', 'Probe', 'old', 2), undefined);
+      assert.deepEqual((await store.searchCandidates({ ...query, order: 'id', limit: 10 })).map((v) => v.id), ['old']);
+      assert.equal(await store.countCandidates(query), 1);
+      assert.deepEqual((await store.readCurrentMany('t1', 'Probe', ['old', 'new'])).map((v) => v.versionId), [1]);
+      release();
+      await writing;
+      assert.equal(Buffer.from((await store.readCurrent('t1', 'Probe', 'old'))?.box ?? []).toString(), 'changed');
+      assert.deepEqual((await store.searchCandidates({ ...query, order: 'id', limit: 10 })).map((v) => v.id), ['new', 'old']);
+      assert.equal(await store.countCandidates(query), 2);
+    });
+
     it('scans current resources with their index rows, in rid order, hashes sorted (for the verifier)', async () => {
       const digest = Buffer.alloc(32, 9);
       await store.tx(async (tx) => {
