@@ -62,3 +62,78 @@ describe('sqlite store: immutability at the database level', () => {
     }
   });
 });
+
+describe('sqlite store: query planner statistics', () => {
+  const TAIL = 'SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?';
+  /** The plan that reads only the rows asked for: a range of the rowid. */
+  const RANGE = /SEARCH audit_events USING INTEGER PRIMARY KEY \(rowid>\?\)/;
+  /** Appends `n` audit rows through a connection of its own (as another process would). */
+  function addAuditRows(path: string, n: number): void {
+    const raw = new Database(path);
+    try {
+      const insert = raw.prepare("INSERT INTO audit_events (tenant, recorded, action, subtype, outcome, agent, patients, body) VALUES ('t', ?, 'R', 'read', '0', ?, ' ', '{}')");
+      raw.transaction(() => {
+        for (let i = 0; i < n; i++) insert.run(`2026-01-01T00:00:${String(i % 60).padStart(2, '0')}.000Z`, `agent-${i % 7}`);
+      })();
+    } finally {
+      raw.close();
+    }
+  }
+  /** Statistics that say the audit trail has one row (what a store analysed while nearly empty holds). */
+  function staleStats(path: string): void {
+    const raw = new Database(path);
+    try {
+      raw.exec('ANALYZE');
+      raw.exec("DELETE FROM sqlite_stat1 WHERE tbl = 'audit_events'");
+      raw.exec("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('audit_events', 'audit_events_agent', '1 1 1'), ('audit_events', 'audit_events_recorded', '1 1 1')");
+    } finally {
+      raw.close();
+    }
+  }
+
+  it('opens the reader with statistics refreshed first, so reading the audit tail is a range, not a sort of the whole trail', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-store-'));
+    const path = join(dir, 'vigil.db');
+    try {
+      await new SqliteStore(path).close();
+      addAuditRows(path, 20_000);
+      staleStats(path);
+      const raw = new Database(path, { readonly: true });
+      // The stale statistics alone make SQLite scan the whole trail: the case this guards against.
+      assert.doesNotMatch((raw.prepare(`EXPLAIN QUERY PLAN ${TAIL}`).all(1, 500) as { detail: string }[]).map((r) => r.detail).join('; '), RANGE);
+      raw.close();
+      const store = new SqliteStore(path);
+      try {
+        assert.match(store.queryPlan('reader', TAIL, 1, 500), RANGE);
+        assert.equal((await store.readAuditBySeq(19_990, 500)).length, 11);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('hands statistics refreshed by a later optimize to the reader too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-store-'));
+    const path = join(dir, 'vigil.db');
+    try {
+      await new SqliteStore(path).close();
+      addAuditRows(path, 1);
+      staleStats(path);
+      const store = new SqliteStore(path);
+      try {
+        // The trail grows by 20,000 rows while the server runs, with the statistics of one row.
+        addAuditRows(path, 20_000);
+        assert.doesNotMatch(store.queryPlan('reader', TAIL, 1, 500), RANGE);
+        await store.optimize();
+        assert.match(store.queryPlan('reader', TAIL, 1, 500), RANGE);
+        assert.match(store.queryPlan('writer', TAIL, 1, 500), RANGE);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
