@@ -56,6 +56,8 @@ export interface BenchOptions {
   readonly warmupSeconds: number;
   readonly connections: number;
   readonly json: boolean;
+  /** Leave the data directories in place (their path is printed) instead of removing them. */
+  readonly keep: boolean;
   /** Which parts run: the HTTP scenarios, the import and search part, or both. */
   readonly part: 'http' | 'search' | 'backup' | 'all';
   /** Patients imported for the search part. */
@@ -91,7 +93,7 @@ export interface TargetReport {
 export interface BenchReport {
   readonly vigilVersion: string;
   readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly node: string; readonly platform: string };
-  readonly options: Omit<BenchOptions, 'json'> & { readonly seededPatients: number };
+  readonly options: Omit<BenchOptions, 'json' | 'keep'> & { readonly seededPatients: number };
   readonly scenarios: ScenarioReport[];
   /** The import and search part, when it ran. */
   readonly search?: SearchReport;
@@ -143,6 +145,7 @@ function parseOptions(argv: string[]): BenchOptions {
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '10' },
       json: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
       part: { type: 'string', default: 'all' },
       patients: { type: 'string', default: String(DEFAULT_PATIENTS) },
       'search-requests': { type: 'string', default: String(DEFAULT_SEARCH_REQUESTS) },
@@ -163,6 +166,7 @@ function parseOptions(argv: string[]): BenchOptions {
     warmupSeconds: durationSeconds >= 5 ? 2 : 1,
     connections: int('connections', values.connections, 1, 1000),
     json: values.json,
+    keep: values.keep,
     part,
     patients: int('patients', values.patients, 1, 1_000_000),
     searchRequests: int('search-requests', values['search-requests'], 10, 100_000),
@@ -226,9 +230,10 @@ async function stopServer(proc: ChildProcess): Promise<void> {
   children.delete(proc);
 }
 
-async function cleanup(): Promise<void> {
+async function cleanup(keep = false): Promise<void> {
   await Promise.all([...children].map(stopServer));
-  if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
+  if (tempDir !== undefined && keep) progress(`kept the data directories in ${tempDir}`);
+  else if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
   tempDir = undefined;
 }
 
@@ -598,7 +603,7 @@ async function main(): Promise<number> {
   try {
     opts = parseOptions(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--duration S] [--connections N] [--part http|search|backup|all] [--patients N] [--search-requests N] [--json]\n`);
+    process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--duration S] [--connections N] [--part http|search|backup|all] [--patients N] [--search-requests N] [--json] [--keep]\n`);
     return 2;
   }
   const interrupted = (): void => void cleanup().finally(() => process.exit(130));
@@ -612,7 +617,7 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: failed: ${(err as Error).message}\n`);
     return 1;
   } finally {
-    await cleanup();
+    await cleanup(opts.keep);
   }
 }
 
