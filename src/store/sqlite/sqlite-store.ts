@@ -32,8 +32,8 @@ import type {
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 import { candidateCountSql, candidateRowsSql, hashRowsSql } from './search-sql.js';
 
-/** A hash clause matching more resources than this makes an id-ordered page walk by id (see #scanById). */
-const SCAN_BY_ID_AFTER = 2000;
+/** A hash clause matching this many resources or fewer never makes an id-ordered page walk by id (see #scanById). */
+const SCAN_BY_ID_MIN = 200;
 import { scanCurrentIndex } from './index-scan.js';
 
 interface RawVersion {
@@ -538,8 +538,13 @@ export class SqliteStore implements Store {
 
   /**
    * Whether a page in id order is found faster by walking the type's resources by id than from
-   * the hash rows: when every positive hash clause matches more than SCAN_BY_ID_AFTER resources.
-   * Two capped counts decide it; the answer is the same either way, only the plan changes.
+   * the hash rows. The walk reads about (resources of the type / matches) × page rows before the
+   * page is full; listing the matches reads every one of them and sorts them. The two cost about
+   * the same near √(resources × page) matches (measured at 10,000 patients: a code on 2,600 of
+   * 810,000 Observations took 16 ms walked and 8 ms listed, one on 7,400 took 11 and 25 ms), so a
+   * clause walks when it matches more. All current resources (the largest rid, one lookup) stand
+   * in for the type's: a rarer type lists a little longer than it needs to. Capped counts of hash
+   * rows decide it; the answer is the same either way, only the plan changes.
    */
   #scanById(db: Db, query: CandidateQuery): boolean {
     if ((query.order !== 'id' && query.order !== 'id-desc') || query.limit > 1001) return false;
@@ -547,7 +552,9 @@ export class SqliteStore implements Store {
     const anded = query.clauses.flatMap((c) => (c.kind === 'any' && c.groups.length === 1 ? (c.groups[0] ?? []) : [c]));
     const hashes = anded.filter((c): c is Extract<SearchClause, { kind: 'hash' }> => c.kind === 'hash' && c.negate !== true);
     if (hashes.length === 0 || anded.some((c) => c.kind === 'id' && c.negate !== true)) return false;
-    return hashes.every((c) => (this.#prepare(db, hashRowsSql(c.hashes.length, SCAN_BY_ID_AFTER)).get(...c.hashes) as { n: number }).n > SCAN_BY_ID_AFTER);
+    const resources = (this.#prepare(db, 'SELECT COALESCE(MAX(rid), 0) AS n FROM resource_current').get() as { n: number }).n;
+    const after = Math.max(SCAN_BY_ID_MIN, Math.ceil(Math.sqrt(resources * query.limit)));
+    return hashes.every((c) => (this.#prepare(db, hashRowsSql(c.hashes.length)).get(...c.hashes, after + 1) as { n: number }).n > after);
   }
 
   #readCurrentMany(db: Db, tenant: string, type: string, ids: readonly string[]): VersionRow[] {
