@@ -91,13 +91,22 @@ describe('sqlite store: query planner statistics', () => {
     }
   }
 
-  it('opens the reader with statistics refreshed first, so reading the audit tail is a range, not a sort of the whole trail', async () => {
+  /** Runs `fn` with a store file that has the schema and `rows` audit entries under statistics of one. */
+  async function withStaleStore(rows: number, fn: (path: string) => Promise<void>): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-store-'));
     const path = join(dir, 'vigil.db');
     try {
       await new SqliteStore(path).close();
-      addAuditRows(path, 20_000);
+      addAuditRows(path, rows);
       staleStats(path);
+      await fn(path);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('opens the reader with statistics refreshed first, so reading the audit tail is a range, not a scan of the whole trail', () =>
+    withStaleStore(20_000, async (path) => {
       const raw = new Database(path, { readonly: true });
       // The stale statistics alone make SQLite scan the whole trail: the case this guards against.
       assert.doesNotMatch((raw.prepare(`EXPLAIN QUERY PLAN ${TAIL}`).all(1, 500) as { detail: string }[]).map((r) => r.detail).join('; '), RANGE);
@@ -109,18 +118,10 @@ describe('sqlite store: query planner statistics', () => {
       } finally {
         await store.close();
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('hands statistics refreshed by a later optimize to the reader too', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vigil-store-'));
-    const path = join(dir, 'vigil.db');
-    try {
-      await new SqliteStore(path).close();
-      addAuditRows(path, 1);
-      staleStats(path);
+  it('hands statistics refreshed by a later optimize to the reader too', () =>
+    withStaleStore(1, async (path) => {
       const store = new SqliteStore(path);
       try {
         // The trail grows by 20,000 rows while the server runs, with the statistics of one row.
@@ -132,8 +133,5 @@ describe('sqlite store: query planner statistics', () => {
       } finally {
         await store.close();
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
