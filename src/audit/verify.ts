@@ -152,6 +152,8 @@ async function verifySnapshot(o: VerifyOptions, remote: string[] | undefined): P
       return stream.empty ? stream.fill().then(run) : run();
     };
     const walked = await walkTree(store, total, expected, { check, onProgress: o.onProgress });
+    // Set now, so a problem found by the walk (or just after) reports how long the walk took, not 0.
+    leafPhaseMs = performance.now() - started;
     if (walked !== undefined) return result(walked.broken, walked.leaves);
     for (const [kind, stream] of Object.entries(streams) as [string, Stream<{ seq: number }>][]) {
       if (stream.empty) await stream.fill();
