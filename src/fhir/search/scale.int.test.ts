@@ -14,7 +14,7 @@ const N = 2100;
 describe('search at scale: paging a common code and default totals', () => {
   let t: TestVigil;
   let token: string;
-  const all: { id: string; day: number }[] = [];
+  const all: { id: string; day: number; second: boolean }[] = [];
 
   before(async () => {
     t = await startTestVigil();
@@ -23,12 +23,14 @@ describe('search at scale: paging a common code and default totals', () => {
       const entry = [];
       for (let i = start; i < Math.min(N, start + 700); i++) {
         const day = 1 + (i % 28);
-        entry.push({ request: { method: 'POST', url: 'Observation' }, resource: { resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] }, effectiveDateTime: `2024-02-${String(day).padStart(2, '0')}T10:00:00Z` } });
+        // Two in seven also carry a second code (600 in all): a clause walked against its list.
+        const coding = [{ system: 'http://loinc.org', code: '8867-4' }, ...(i % 7 < 2 ? [{ system: 'http://loinc.org', code: '8310-5' }] : [])];
+        entry.push({ request: { method: 'POST', url: 'Observation' }, resource: { resourceType: 'Observation', status: 'final', code: { coding }, effectiveDateTime: `2024-02-${String(day).padStart(2, '0')}T10:00:00Z` } });
       }
       const res = await t.fhir('POST', '/fhir', { token, body: { resourceType: 'Bundle', type: 'transaction', entry } });
       assert.equal(res.statusCode, 200);
       const out = (JSON.parse(res.body) as Json)['entry'] as Json[];
-      out.forEach((e, k) => all.push({ id: String(e['response']['location']).split('/')[5] ?? '', day: 1 + ((start + k) % 28) }));
+      out.forEach((e, k) => all.push({ id: String(e['response']['location']).split('/')[5] ?? '', day: 1 + ((start + k) % 28), second: (start + k) % 7 < 2 }));
     }
     all.sort((a, b) => (a.id < b.id ? -1 : 1));
   });
@@ -54,6 +56,23 @@ describe('search at scale: paging a common code and default totals', () => {
     assert.deepEqual(ids(desc), all.slice(-20).reverse().map((a) => a.id));
     const late = await get('/fhir/Observation?code=http://loinc.org|8867-4&date=ge2024-02-27&_count=30');
     assert.deepEqual(ids(late), all.filter((a) => a.day >= 27).slice(0, 30).map((a) => a.id));
+  });
+
+  it('pages a code on 600 of them the same way (walked against its list of matches)', async () => {
+    const second = all.filter((a) => a.second);
+    assert.equal(second.length, 600);
+    let page = await get('/fhir/Observation?code=http://loinc.org|8310-5&_count=50');
+    assert.deepEqual(ids(page), second.slice(0, 50).map((a) => a.id));
+    assert.equal(page['total'], 600);
+    const next = ((page['link'] ?? []) as Json[]).find((l) => l['relation'] === 'next');
+    page = await get(String(next?.['url']).replace(t.config.fhirBaseUrl, '/fhir'));
+    assert.deepEqual(ids(page), second.slice(50, 100).map((a) => a.id));
+    const desc = await get('/fhir/Observation?code=http://loinc.org|8310-5&_sort=-_id&_count=20');
+    assert.deepEqual(ids(desc), second.slice(-20).reverse().map((a) => a.id));
+    const late = await get('/fhir/Observation?code=http://loinc.org|8310-5&date=ge2024-02-20&_count=30');
+    assert.deepEqual(ids(late), second.filter((a) => a.day >= 20).slice(0, 30).map((a) => a.id));
+    const both = await get('/fhir/Observation?code=http://loinc.org|8310-5&code=http://loinc.org|8867-4&_count=40');
+    assert.deepEqual(ids(both), second.slice(0, 40).map((a) => a.id));
   });
 
   it('counts all when asked, and gives small totals unasked', async () => {

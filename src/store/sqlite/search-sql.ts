@@ -37,20 +37,23 @@ function rangeSql(c: RangeCondition, lo: string, hi: string, value: (n: number) 
   return { sql: parts.length === 0 ? '1' : parts.join(' AND '), args };
 }
 
-/** Hash clauses of at most this many hashes are looked up per resource when walking by id. */
+/** No clause read into a temporary index (`listed`) when walking by id. */
+const NONE_LISTED: ReadonlySet<SearchClause> = new Set();
+
+/** Hash clauses of at most this many hashes are looked up per resource when walking by id (unless `listed`). */
 const LOOKUP_HASHES = 16;
 
 /**
  * A range clause is checked per candidate (EXISTS over the rid index) when a hash or id clause
  * already narrows the candidates; on its own it lists its matches (IN), since it must drive.
  */
-function clauseSql(q: CandidateQuery, clause: SearchClause, narrowed = false, scanById = false): Sql {
+function clauseSql(q: CandidateQuery, clause: SearchClause, narrowed = false, scanById = false, listed: ReadonlySet<SearchClause> = NONE_LISTED): Sql {
   const not = 'negate' in clause && clause.negate === true ? 'NOT ' : '';
   switch (clause.kind) {
     case 'none':
       return { sql: '0', args: [] };
     case 'any': {
-      const groups = clause.groups.map((g) => g.map((c) => clauseSql(q, c, narrowed, scanById)));
+      const groups = clause.groups.map((g) => g.map((c) => clauseSql(q, c, narrowed, scanById, listed)));
       return {
         sql: `(${groups.map((g) => `(${g.map((c) => c.sql).join(' AND ') || '1'})`).join(' OR ') || '0'})`,
         args: groups.flatMap((g) => g.flatMap((c) => c.args)),
@@ -62,8 +65,9 @@ function clauseSql(q: CandidateQuery, clause: SearchClause, narrowed = false, sc
       const list = clause.hashes.map(() => '?').join(', ') || 'NULL';
       // Scanning by id, each resource walked is looked up in the (hash, rid) key: listing the hash's
       // rows first would read every one of them (a common code has hundreds of thousands) for one page.
-      // A long list (every year bucket from 1960 on) would cost a lookup per hash per resource: listed.
-      if (scanById && not === '' && clause.hashes.length <= LOOKUP_HASHES) return { sql: `EXISTS (SELECT 1 FROM search_hash sh WHERE sh.hash IN (${list}) AND sh.rid = rc.rid)`, args: [...clause.hashes] };
+      // A long list (every year bucket from 1960 on) would cost a lookup per hash per resource, and a
+      // clause of a few thousand matches is cheaper read once into a temporary index: listed.
+      if (scanById && not === '' && clause.hashes.length <= LOOKUP_HASHES && !listed.has(clause)) return { sql: `EXISTS (SELECT 1 FROM search_hash sh WHERE sh.hash IN (${list}) AND sh.rid = rc.rid)`, args: [...clause.hashes] };
       // The hash already binds tenant (by key), type and parameter. Scanning by id, the unary plus
       // keeps SQLite from driving the query from this list (see candidateRowsSql).
       return { sql: `${scanById && not === '' ? '+' : ''}rc.rid ${not}IN (SELECT rid FROM search_hash WHERE hash IN (${list}))`, args: [...clause.hashes] };
@@ -83,12 +87,12 @@ function clauseSql(q: CandidateQuery, clause: SearchClause, narrowed = false, sc
   }
 }
 
-function whereSql(q: Omit<CandidateQuery, 'limit' | 'order'>, scanById = false): Sql & { from: string } {
+function whereSql(q: Omit<CandidateQuery, 'limit' | 'order'>, scanById = false, listed: ReadonlySet<SearchClause> = NONE_LISTED): Sql & { from: string } {
   const parts = ['rc.tenant = ?', 'rc.type = ?', 'rc.deleted = 0'];
   const args: unknown[] = [q.tenant, q.type];
   const narrowed = q.clauses.some((c) => (c.kind === 'hash' && c.negate !== true) || (c.kind === 'id' && c.negate !== true));
   for (const clause of q.clauses) {
-    const c = clauseSql(q as CandidateQuery, clause, narrowed, scanById);
+    const c = clauseSql(q as CandidateQuery, clause, narrowed, scanById, listed);
     parts.push(c.sql);
     args.push(...c.args);
   }
@@ -116,8 +120,8 @@ const ORDER: Record<CandidateQuery['order'], string> = {
  * right when every hash clause matches many resources (a common code), where driving from the
  * hash rows would fetch and sort them all to return one page.
  */
-export function candidateRowsSql(q: CandidateQuery, scanById = false): Sql {
-  const where = whereSql(q, scanById);
+export function candidateRowsSql(q: CandidateQuery, scanById = false, listed: ReadonlySet<SearchClause> = NONE_LISTED): Sql {
+  const where = whereSql(q, scanById, listed);
   // The page is chosen from resource_current alone, and only its rows fetch their versions: driven
   // from the hash rows, every match used to carry its ciphertext into the sort (a third slower for
   // a code on 2,600 resources). The version row must be the resource's own: a head pointer edited
