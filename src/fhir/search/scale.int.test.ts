@@ -45,32 +45,32 @@ describe('search at scale: paging a common code and default totals', () => {
     return JSON.parse(res.body) as Json;
   };
 
-  it('pages in id order exactly, both ways, with and without a date range', async () => {
-    let page = await get('/fhir/Observation?code=http://loinc.org|8867-4&_count=50');
-    assert.deepEqual(ids(page), all.slice(0, 50).map((a) => a.id));
-    assert.equal(page['total'], undefined, 'a total nobody asked for is left out above 1,000');
+  /**
+   * Pages `code` in id order: the first two pages of 50 (the first page's total must be `total`),
+   * the last 20 in descending order, and the first 30 on or after day `fromDay`; `matches` in id order.
+   */
+  async function pagesInIdOrder(code: string, matches: readonly { id: string; day: number }[], total: number | undefined, fromDay: number): Promise<void> {
+    let page = await get(`/fhir/Observation?code=http://loinc.org|${code}&_count=50`);
+    assert.deepEqual(ids(page), matches.slice(0, 50).map((a) => a.id));
+    assert.equal(page['total'], total);
     const next = ((page['link'] ?? []) as Json[]).find((l) => l['relation'] === 'next');
     page = await get(String(next?.['url']).replace(t.config.fhirBaseUrl, '/fhir'));
-    assert.deepEqual(ids(page), all.slice(50, 100).map((a) => a.id));
-    const desc = await get('/fhir/Observation?code=http://loinc.org|8867-4&_sort=-_id&_count=20');
-    assert.deepEqual(ids(desc), all.slice(-20).reverse().map((a) => a.id));
-    const late = await get('/fhir/Observation?code=http://loinc.org|8867-4&date=ge2024-02-27&_count=30');
-    assert.deepEqual(ids(late), all.filter((a) => a.day >= 27).slice(0, 30).map((a) => a.id));
+    assert.deepEqual(ids(page), matches.slice(50, 100).map((a) => a.id));
+    const desc = await get(`/fhir/Observation?code=http://loinc.org|${code}&_sort=-_id&_count=20`);
+    assert.deepEqual(ids(desc), matches.slice(-20).reverse().map((a) => a.id));
+    const late = await get(`/fhir/Observation?code=http://loinc.org|${code}&date=ge2024-02-${String(fromDay).padStart(2, '0')}&_count=30`);
+    assert.deepEqual(ids(late), matches.filter((a) => a.day >= fromDay).slice(0, 30).map((a) => a.id));
+  }
+
+  it('pages in id order exactly, both ways, with and without a date range', async () => {
+    // A total nobody asked for is left out above 1,000.
+    await pagesInIdOrder('8867-4', all, undefined, 27);
   });
 
   it('pages a code on 600 of them the same way (walked against its list of matches)', async () => {
     const second = all.filter((a) => a.second);
     assert.equal(second.length, 600);
-    let page = await get('/fhir/Observation?code=http://loinc.org|8310-5&_count=50');
-    assert.deepEqual(ids(page), second.slice(0, 50).map((a) => a.id));
-    assert.equal(page['total'], 600);
-    const next = ((page['link'] ?? []) as Json[]).find((l) => l['relation'] === 'next');
-    page = await get(String(next?.['url']).replace(t.config.fhirBaseUrl, '/fhir'));
-    assert.deepEqual(ids(page), second.slice(50, 100).map((a) => a.id));
-    const desc = await get('/fhir/Observation?code=http://loinc.org|8310-5&_sort=-_id&_count=20');
-    assert.deepEqual(ids(desc), second.slice(-20).reverse().map((a) => a.id));
-    const late = await get('/fhir/Observation?code=http://loinc.org|8310-5&date=ge2024-02-20&_count=30');
-    assert.deepEqual(ids(late), second.filter((a) => a.day >= 20).slice(0, 30).map((a) => a.id));
+    await pagesInIdOrder('8310-5', second, 600, 20);
     const both = await get('/fhir/Observation?code=http://loinc.org|8310-5&code=http://loinc.org|8867-4&_count=40');
     assert.deepEqual(ids(both), second.slice(0, 40).map((a) => a.id));
   });
