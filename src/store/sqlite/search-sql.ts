@@ -91,11 +91,7 @@ function whereSql(q: Omit<CandidateQuery, 'limit' | 'order'>, scanById = false, 
   const parts = ['rc.tenant = ?', 'rc.type = ?', 'rc.deleted = 0'];
   const args: unknown[] = [q.tenant, q.type];
   const narrowed = q.clauses.some((c) => (c.kind === 'hash' && c.negate !== true) || (c.kind === 'id' && c.negate !== true));
-  for (const clause of q.clauses) {
-    const c = clauseSql(q as CandidateQuery, clause, narrowed, scanById, listed);
-    parts.push(c.sql);
-    args.push(...c.args);
-  }
+  addClauses(q, q.clauses, parts, args, narrowed, scanById, listed);
   if (q.afterId !== undefined) {
     parts.push('rc.id > ?');
     args.push(q.afterId);
@@ -105,6 +101,15 @@ function whereSql(q: Omit<CandidateQuery, 'limit' | 'order'>, scanById = false, 
     args.push(q.beforeId);
   }
   return { from: 'resource_current rc', sql: parts.join(' AND '), args };
+}
+
+/** Appends the SQL of each clause, AND-ed, to `parts` and its arguments to `args`. */
+function addClauses(q: Omit<CandidateQuery, 'limit' | 'order'>, clauses: readonly SearchClause[], parts: string[], args: unknown[], narrowed: boolean, scanById: boolean, listed: ReadonlySet<SearchClause> = NONE_LISTED): void {
+  for (const clause of clauses) {
+    const c = clauseSql(q as CandidateQuery, clause, narrowed, scanById, listed);
+    parts.push(c.sql);
+    args.push(...c.args);
+  }
 }
 
 const ORDER: Record<CandidateQuery['order'], string> = {
@@ -158,17 +163,11 @@ function indexOnlyWhereSql(q: Omit<CandidateQuery, 'limit' | 'order'>): (Sql & {
   const drive = q.clauses.findIndex((c) => c.kind === 'hash' && c.negate !== true && c.hashes.length > 0);
   const driving = q.clauses[drive];
   if (driving?.kind !== 'hash' || !q.clauses.every(indexOnly)) return undefined;
-  const list = driving.hashes.map(() => '?').join(', ');
   // One hash has one row per resource (the key is (hash, rid)); several may share a resource.
-  const from = driving.hashes.length === 1 ? 'search_hash rc' : `(SELECT DISTINCT rid FROM search_hash WHERE hash IN (${list})) rc`;
+  const from = driving.hashes.length === 1 ? 'search_hash rc' : `(SELECT DISTINCT rid FROM search_hash WHERE hash IN (${driving.hashes.map(() => '?').join(', ')})) rc`;
   const parts = driving.hashes.length === 1 ? ['rc.hash = ?'] : ['1'];
   const args: unknown[] = [...driving.hashes];
-  q.clauses.forEach((clause, i) => {
-    if (i === drive) return;
-    const c = clauseSql(q as CandidateQuery, clause, true, true);
-    parts.push(c.sql);
-    args.push(...c.args);
-  });
+  addClauses(q, q.clauses.filter((_, i) => i !== drive), parts, args, true, true);
   return { from, sql: parts.join(' AND '), args };
 }
 

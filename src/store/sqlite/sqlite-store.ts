@@ -34,6 +34,8 @@ import { candidateCountSql, candidateRowsSql, hashRowsSql } from './search-sql.j
 
 /** A hash clause matching this many resources or fewer never makes an id-ordered page walk by id (see #walkPlan). */
 const SCAN_BY_ID_MIN = 200;
+/** The plan that does not walk: the matches listed from the hash rows, then sorted (see #walkPlan). */
+const LISTED: { readonly walk: boolean; readonly listed: ReadonlySet<SearchClause> } = { walk: false, listed: new Set() };
 import { scanCurrentIndex } from './index-scan.js';
 
 interface RawVersion {
@@ -84,6 +86,7 @@ const MAX_GROUP = 128;
 const HASH_ROWS_PER_INSERT = 32;
 
 const READ_CURRENT = `SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE seq = (SELECT seq FROM resource_current WHERE tenant = ? AND type = ? AND id = ?)`;
+const GET_AUTH = 'SELECT key, box, expires_at FROM auth_records WHERE kind = ? AND key = ?';
 const READ_VERSION = `SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE tenant = ? AND type = ? AND id = ? AND version_id = ?`;
 
 /** How long a connection waits for another's write lock. */
@@ -194,8 +197,7 @@ export class SqliteStore implements Store {
       ),
       countClients: r.prepare('SELECT COUNT(*) AS n FROM oauth_clients'),
       listClients: r.prepare('SELECT * FROM oauth_clients ORDER BY created_at, client_id'),
-      getAuth: r.prepare('SELECT key, box, expires_at FROM auth_records WHERE kind = ? AND key = ?'),
-      getAuthW: w.prepare('SELECT key, box, expires_at FROM auth_records WHERE kind = ? AND key = ?'),
+      getAuthW: w.prepare(GET_AUTH),
       putAuth: w.prepare('INSERT OR REPLACE INTO auth_records (kind, key, box, expires_at) VALUES (?, ?, ?, ?)'),
       insertAuth: w.prepare('INSERT OR IGNORE INTO auth_records (kind, key, box, expires_at) VALUES (?, ?, ?, ?)'),
       deleteAuth: w.prepare('DELETE FROM auth_records WHERE kind = ? AND key = ?'),
@@ -213,7 +215,6 @@ export class SqliteStore implements Store {
   optimizeSync(): void {
     this.#writer.pragma('analysis_limit = 1000');
     this.#writer.pragma('optimize = 0x10002');
-    this.#reloadReaderStats();
   }
 
   /**
@@ -224,8 +225,8 @@ export class SqliteStore implements Store {
    * write lock for a moment; when another connection holds it, the next optimize tries again.
    */
   #reloadReaderStats(): void {
-    const reader = this.#reader as Db | undefined;
-    if (reader === undefined || reader.inTransaction) return;
+    const reader = this.#reader;
+    if (reader.inTransaction) return;
     reader.pragma('busy_timeout = 0');
     try {
       reader.exec('ANALYZE sqlite_schema');
@@ -254,7 +255,10 @@ export class SqliteStore implements Store {
   }
 
   async optimize(): Promise<void> {
-    await this.#exclusive(async () => this.optimizeSync());
+    await this.#exclusive(async () => {
+      this.optimizeSync();
+      this.#reloadReaderStats();
+    });
   }
 
   #stmt(name: string): Statement {
@@ -554,19 +558,18 @@ export class SqliteStore implements Store {
    * type's. The answer is the same whichever plan runs; capped counts of hash rows choose it.
    */
   #walkPlan(db: Db, query: CandidateQuery): { readonly walk: boolean; readonly listed: ReadonlySet<SearchClause> } {
-    const list = { walk: false, listed: new Set<SearchClause>() };
-    if ((query.order !== 'id' && query.order !== 'id-desc') || query.limit > 1001) return list;
+    if ((query.order !== 'id' && query.order !== 'id-desc') || query.limit > 1001) return LISTED;
     // An `any` of one group is an AND like the top level (the access policy's clauses come so).
     const anded = query.clauses.flatMap((c) => (c.kind === 'any' && c.groups.length === 1 ? (c.groups[0] ?? []) : [c]));
     const hashes = anded.filter((c): c is Extract<SearchClause, { kind: 'hash' }> => c.kind === 'hash' && c.negate !== true);
-    if (hashes.length === 0 || anded.some((c) => c.kind === 'id' && c.negate !== true)) return list;
+    if (hashes.length === 0 || anded.some((c) => c.kind === 'id' && c.negate !== true)) return LISTED;
     const resources = (this.#prepare(db, 'SELECT COALESCE(MAX(rid), 0) AS n FROM resource_current').get() as { n: number }).n;
     const walkAfter = Math.max(SCAN_BY_ID_MIN, Math.ceil(Math.sqrt(0.06 * query.limit * resources)));
     const lookupAfter = Math.max(walkAfter, Math.ceil(Math.sqrt(30 * query.limit * resources)));
     const listed = new Set<SearchClause>();
     for (const c of hashes) {
       const n = (this.#prepare(db, hashRowsSql(c.hashes.length)).get(...c.hashes, lookupAfter + 1) as { n: number }).n;
-      if (n <= walkAfter) return list;
+      if (n <= walkAfter) return LISTED;
       if (n <= lookupAfter) listed.add(c);
     }
     return { walk: true, listed };
@@ -700,7 +703,7 @@ export class SqliteStore implements Store {
   }
 
   async getAuthRecord(kind: string, key: string): Promise<AuthRecordRow | undefined> {
-    const r = this.#stmt(this.#readDb() === this.#writer ? 'getAuthW' : 'getAuth').get(kind, key) as AuthSqlRow | undefined;
+    const r = this.#prepare(this.#readDb(), GET_AUTH).get(kind, key) as AuthSqlRow | undefined;
     return r === undefined ? undefined : authRow(r);
   }
 
