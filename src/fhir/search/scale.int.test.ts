@@ -81,4 +81,41 @@ describe('search at scale: paging a common code and default totals', () => {
     const one = await get('/fhir/Observation?code=http://loinc.org|8867-4&date=ge2024-02-28&_count=5');
     assert.equal(one['total'], all.filter((a) => a.day >= 28).length, 'under the cap the total is exact');
   });
+
+  // Last: it changes the data. A plan is chosen by a count of the code's index rows that is
+  // remembered for a while; counts from before a change must still give exact pages.
+  it('pages exactly when a code became rare or common since its rows were counted', async () => {
+    const observation = (i: number, codes: readonly string[]) => ({
+      resourceType: 'Observation',
+      id: all[i]?.id,
+      status: 'final',
+      code: { coding: codes.map((code) => ({ system: 'http://loinc.org', code })) },
+      effectiveDateTime: `2024-02-${String(all[i]?.day ?? 1).padStart(2, '0')}T10:00:00Z`,
+    });
+    const write = async (entry: Json[]): Promise<void> => {
+      const res = await t.fhir('POST', '/fhir', { token, body: { resourceType: 'Bundle', type: 'transaction', entry } });
+      assert.equal(res.statusCode, 200, res.body.slice(0, 200));
+    };
+    const byId = async (query: string, count: number): Promise<string[]> => ids(await get(`/fhir/Observation?${query}&_count=${count}`));
+    // Counted now: 600 rows for one code, none for the other.
+    assert.equal((await byId('code=http://loinc.org|8310-5', 20)).length, 20);
+    assert.deepEqual(await byId('code=http://loinc.org|1234-5', 20), []);
+    // The second code is taken off all but 30 resources; the new one goes on 1,200.
+    const second = all.flatMap((a, i) => (a.second ? [i] : []));
+    const keep = new Set(second.filter((_, k) => k % 20 === 0));
+    const entry: Json[] = [];
+    for (let i = 0; i < all.length; i++) {
+      const codes = ['8867-4', ...(keep.has(i) ? ['8310-5'] : []), ...(i % 7 >= 2 && i % 7 < 6 ? ['1234-5'] : [])];
+      if (codes.length > 1 || all[i]?.second === true) entry.push({ request: { method: 'PUT', url: `Observation/${all[i]?.id ?? ''}` }, resource: observation(i, codes) });
+    }
+    for (let k = 0; k < entry.length; k += 700) await write(entry.slice(k, k + 700));
+    const rare = all.filter((_, i) => keep.has(i));
+    const common = all.filter((_, i) => i % 7 >= 2 && i % 7 < 6);
+    assert.equal(rare.length, 30);
+    assert.equal(common.length, 1200);
+    assert.deepEqual(await byId('code=http://loinc.org|8310-5', 20), rare.slice(0, 20).map((a) => a.id));
+    assert.deepEqual(await byId('code=http://loinc.org|8310-5&_sort=-_id', 50), rare.map((a) => a.id).reverse());
+    assert.deepEqual(await byId('code=http://loinc.org|1234-5', 40), common.slice(0, 40).map((a) => a.id));
+    assert.deepEqual(await byId('code=http://loinc.org|1234-5&date=ge2024-02-27&_sort=-_id', 25), common.filter((a) => a.day >= 27).reverse().slice(0, 25).map((a) => a.id));
+  });
 });
