@@ -176,6 +176,8 @@ export function storeConformance(factory: StoreFactory): void {
         await tx.append(row({ type: 'Probe', id: 'old', box: Buffer.from('old') }));
         await tx.replaceIndex('t1', 'Probe', 'old', { hashes: [code], ranges: [] });
       });
+      const audit = (n: number) => ({ tenant: 't1', recorded: `2026-01-01T00:00:0${n}Z`, action: 'R', subtype: 'read', outcome: '0', agent: null, patients: '  ', body: `{"n":${n}}`, leaf: Buffer.alloc(32, n) });
+      const firstAudit = await store.appendAudit(audit(1));
       let release: () => void = () => undefined;
       const held = new Promise<void>((resolve) => (release = resolve));
       let appended: () => void = () => undefined;
@@ -184,6 +186,7 @@ export function storeConformance(factory: StoreFactory): void {
         await tx.append(row({ type: 'Probe', id: 'new', box: Buffer.from('new') }));
         await tx.replaceIndex('t1', 'Probe', 'new', { hashes: [code], ranges: [] });
         await tx.append(row({ type: 'Probe', id: 'old', versionId: 2, box: Buffer.from('changed') }));
+        await tx.appendAudit(audit(2));
         appended();
         await held;
       });
@@ -195,8 +198,10 @@ export function storeConformance(factory: StoreFactory): void {
       assert.deepEqual((await store.searchCandidates({ ...query, order: 'id', limit: 10 })).map((v) => v.id), ['old']);
       assert.equal(await store.countCandidates(query), 1);
       assert.deepEqual((await store.readCurrentMany('t1', 'Probe', ['old', 'new'])).map((v) => v.versionId), [1]);
+      assert.deepEqual((await store.readAuditBySeq(firstAudit, 10)).map((a) => a.body), ['{"n":1}']);
       release();
       await writing;
+      assert.deepEqual((await store.readAuditBySeq(firstAudit, 10)).map((a) => a.body), ['{"n":1}', '{"n":2}']);
       assert.equal(Buffer.from((await store.readCurrent('t1', 'Probe', 'old'))?.box ?? []).toString(), 'changed');
       assert.deepEqual((await store.searchCandidates({ ...query, order: 'id', limit: 10 })).map((v) => v.id), ['new', 'old']);
       assert.equal(await store.countCandidates(query), 2);

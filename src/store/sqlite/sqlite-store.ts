@@ -91,6 +91,7 @@ const HASH_ROWS_PER_INSERT = 32;
 
 const READ_CURRENT = `SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE seq = (SELECT seq FROM resource_current WHERE tenant = ? AND type = ? AND id = ?)`;
 const GET_AUTH = 'SELECT key, box, expires_at FROM auth_records WHERE kind = ? AND key = ?';
+const AUDIT_BY_SEQ = 'SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?';
 const READ_VERSION = `SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE tenant = ? AND type = ? AND id = ? AND version_id = ?`;
 
 /** How long a connection waits for another's write lock. */
@@ -180,7 +181,6 @@ export class SqliteStore implements Store {
       countLeaves: r.prepare('SELECT COUNT(*) AS n FROM log_leaves'),
       // Raw rows (arrays) for the verifier's bulk reads: no object per row from the driver, then another here.
       versionsBySeq: r.prepare(`SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE seq >= ? ORDER BY seq LIMIT ?`).raw(),
-      auditBySeq: r.prepare('SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?'),
       listCurrent: r.prepare('SELECT rid, tenant, type, id, seq, deleted FROM resource_current WHERE rid >= ? ORDER BY rid LIMIT ?').raw(),
       insertRewrap: w.prepare('INSERT INTO rewraps (version_seq, before, after) VALUES (?, ?, ?)'),
       readRewraps: r.prepare('SELECT seq, version_seq, before, after FROM rewraps WHERE seq >= ? ORDER BY seq LIMIT ?'),
@@ -454,7 +454,9 @@ export class SqliteStore implements Store {
   }
 
   async readAuditBySeq(fromSeq: number, limit: number): Promise<AuditRow[]> {
-    return this.#stmt('auditBySeq').all(fromSeq, limit) as RawAudit[];
+    // The detection engine and the SIEM export poll this after every commit: on the writer it
+    // finds the pages just written in its cache; inside `vigil verify`'s snapshot, the reader.
+    return this.#prepare(this.#readDb(), AUDIT_BY_SEQ).all(fromSeq, limit) as RawAudit[];
   }
 
   async *scanCurrentIndex(): AsyncGenerator<CurrentIndexRow[]> {
