@@ -300,13 +300,14 @@ export class SqliteStore implements Store {
 
   async #runBatch(): Promise<void> {
     this.#batchScheduled = false;
-    const jobs = this.#pending.splice(0, MAX_GROUP);
-    this.#scheduleBatch();
-    const tx = this.#txApi();
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
-    this.#gate?.acquire();
+    if (this.#pending.length === 0) return;
+    // While another thread writes, this one goes on preparing: what it queues meanwhile joins this batch.
+    await this.#gate?.acquire();
     try {
-      await this.#batchIn(jobs, tx, outcomes);
+      const jobs = this.#pending.splice(0, MAX_GROUP);
+      this.#scheduleBatch();
+      const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+      await this.#batchIn(jobs, this.#txApi(), outcomes);
     } finally {
       this.#gate?.release();
     }
