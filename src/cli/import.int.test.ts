@@ -298,6 +298,45 @@ describe('vigil import', () => {
     assert.match(clean.stdout, /imported 1 resources from 1 files .*; 0 failed/);
   });
 
+  it('stores Bundles of creates side by side: one needing another in flight is stored after it, failures are reported once, in file order', async () => {
+    const data = await newDataDir(root, 'in-flight');
+    const dir = join(root, 'in-flight-src');
+    const org = { system: 'https://vigil.example/sid/org', value: 'in-flight-1' };
+    const observation = (status: string) => post('urn:uuid:99999999-9999-4999-8999-999999999999', { resourceType: 'Observation', status, code: { text: 'x' } });
+    write(join(dir, 'a-org.json'), { resourceType: 'Bundle', type: 'transaction', entry: [post('urn:uuid:aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', { resourceType: 'Organization', identifier: [org], name: 'In flight' })] });
+    write(join(dir, 'b-needs-org.json'), {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        post('urn:uuid:bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', { resourceType: 'Patient', managingOrganization: { reference: `Organization?identifier=${org.system}|${org.value}` } }),
+        observation('final'),
+      ],
+    });
+    write(join(dir, 'c-bad.json'), { resourceType: 'Bundle', type: 'transaction', entry: [observation('final'), observation('not-a-status')] });
+    write(join(dir, 'd-ok.json'), { resourceType: 'Bundle', type: 'transaction', entry: [observation('final')] });
+    write(join(dir, 'e-bad.json'), { resourceType: 'Bundle', type: 'transaction', entry: [observation('not-a-status-either')] });
+    write(join(dir, 'f-ok.json'), { resourceType: 'Bundle', type: 'transaction', entry: [observation('final'), observation('amended')] });
+    const r = cli(['import', '--data', data, '--json', '--workers', '1', dir]);
+    assert.equal(r.status, 1, r.stderr);
+    const report = JSON.parse(r.stdout) as ImportReport;
+    assert.equal(report.files, 6);
+    assert.equal(report.resources, 1 + 2 + 1 + 2);
+    assert.equal(report.failed, 2);
+    assert.deepEqual(report.errors.map((e) => [e.file, e.entry, e.code]), [
+      [join(dir, 'c-bad.json'), 1, 'ERR_INVALID_RESOURCE'],
+      [join(dir, 'e-bad.json'), 0, 'ERR_INVALID_RESOURCE'],
+    ]);
+    const vigil = await openVigil(loadConfig({}, { dataDir: data }));
+    try {
+      const [stored] = await search(vigil, 'Organization', [['identifier', `${org.system}|${org.value}`]]);
+      const patients = await search(vigil, 'Patient', [['organization', `Organization/${stored?.id ?? ''}`]]);
+      assert.equal(patients.length, 1, 'the conditional reference found the Organization of the file before');
+      assert.equal((await search(vigil, 'Observation', [['status', 'final,amended']])).length, 4, 'nothing of the failed Bundles was stored');
+    } finally {
+      await vigil.close();
+    }
+  });
+
   it('exits 2 for bad arguments: a missing path, no path, an unknown option, a folder without a store', async () => {
     const data = await newDataDir(root, 'args');
     const missing = cli(['import', '--data', data, join(root, 'no-such-file.json')]);
