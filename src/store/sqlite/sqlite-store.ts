@@ -564,7 +564,8 @@ export class SqliteStore implements Store {
    * So a clause is listed under √(0.06 × page × resources) matches, walked against its list up to
    * √(30 × page × resources), and walked with a lookup above (at 10,000 patients and a page of 20:
    * about 1,200 and 27,000). All current resources (the largest rid, one lookup) stand in for the
-   * type's. The answer is the same whichever plan runs; capped counts of hash rows choose it.
+   * type's. The answer is the same whichever plan runs; capped counts of hash rows, remembered for
+   * a while (#hashRows), choose it.
    */
   #walkPlan(db: Db, query: CandidateQuery): { readonly walk: boolean; readonly listed: ReadonlySet<SearchClause> } {
     if ((query.order !== 'id' && query.order !== 'id-desc') || query.limit > 1001) return LISTED;
