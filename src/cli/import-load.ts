@@ -3,7 +3,7 @@ import type { AuditDraft } from '../audit/index.js';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { processBundle, type BundleOptions, type Repository } from '../fhir/index.js';
 import { importError, MAX_ERRORS, type ImportError, type ImportReport } from './import-report.js';
-import { isProviderFile, readJsonFile, type FileList, type ImportFile } from './import-sources.js';
+import { readJsonFile, type FileList, type ImportFile } from './import-sources.js';
 import { ndjsonChunks } from './import-ndjson.js';
 import { collectionItems, isPlainWrite, writeEntry, type Item } from './import-entries.js';
 import type { ImportState } from './import-progress.js';
@@ -22,12 +22,6 @@ export interface ImportOptions {
   readonly onProgress?: (state: ImportState) => void;
   readonly now?: () => number;
 }
-
-/**
- * Bundles of plain creates a thread stores at once (see importFiles): while one waits for the
- * write lock, the next is read, validated, indexed and encrypted, and those waiting commit together.
- */
-const IN_FLIGHT = 3;
 
 /** Thrown to unwind the import when --strict meets a failure. */
 class Stopped extends Error {}
@@ -90,20 +84,9 @@ class Importer {
     if (this.#strict) throw new Stopped();
   }
 
-  /** Stores a file; a JSON file's value may be given when it was already read. */
-  async file(file: ImportFile, bytesBefore: number, read?: Awaited<ReturnType<typeof readJsonFile>>): Promise<void> {
+  async file(file: ImportFile, bytesBefore: number): Promise<void> {
     if (file.format === 'ndjson') await this.#ndjson(file, bytesBefore);
-    else await this.#json(file, read ?? (await readJsonFile(file.path)));
-  }
-
-  /** Stores a transaction of plain creates; false if it failed, which is not reported (the caller stores the file again alone). */
-  async creates(entries: BundleEntry[]): Promise<boolean> {
-    try {
-      await this.#run(entries);
-      return true;
-    } catch {
-      return false;
-    }
+    else await this.#json(file);
   }
 
   /** Stores entries as one transaction and counts what it wrote. */
@@ -164,7 +147,8 @@ class Importer {
     await this.#each(items);
   }
 
-  async #json(file: ImportFile, read: Awaited<ReturnType<typeof readJsonFile>>): Promise<void> {
+  async #json(file: ImportFile): Promise<void> {
+    const read = await readJsonFile(file.path);
     if ('error' in read) return this.fail(read.error);
     const value = read.value;
     const type = isObject(value) ? (value as { resourceType?: unknown }).resourceType : undefined;
@@ -223,12 +207,9 @@ class Importer {
 }
 
 /**
- * Imports the listed files into the repository. Transaction Bundles are stored whole or not at
- * all; batch entries, collection entries, single resources and NDJSON lines each stand alone, so
- * one bad one does not stop the rest (unless `strict`). Transaction Bundles of plain creates (as
- * Synthea writes patients) are stored up to IN_FLIGHT at a time, and one that fails among them is
- * stored again alone after them (see createsOnly); every other file waits for those before it and
- * is stored alone, in order, as is everything under `strict`.
+ * Imports the listed files into the repository, one file in memory at a time. Transaction Bundles
+ * are stored whole or not at all; batch entries, collection entries, single resources and NDJSON
+ * lines each stand alone, so one bad one does not stop the rest (unless `strict`).
  *
  * @example
  * const report = await importFiles({ repository: vigil.repository, fhirBaseUrl: vigil.config.fhirBaseUrl }, await listFiles(['data/']));
@@ -237,38 +218,17 @@ export async function importFiles(target: ImportTarget, list: FileList, options:
   const now = options.now ?? (() => performance.now());
   const started = now();
   const run = new Importer(target, options);
-  const window = options.strict === true ? 1 : IN_FLIGHT;
-  const inFlight = new Set<Promise<void>>();
-  const again: { file: ImportFile; at: number }[] = [];
-  // The files in flight finish; those among them that failed are stored again alone, in order.
-  const settle = async (): Promise<void> => {
-    await Promise.all(inFlight);
-    for (const { file } of again.splice(0).sort((a, b) => a.at - b.at)) await run.file(file, 0);
-  };
   let stopped = false;
   try {
     for (const e of list.errors) run.fail(e);
     let bytesBefore = 0;
-    for (const [at, file] of list.files.entries()) {
+    for (const file of list.files) {
       run.files++;
-      const read = window > 1 && file.format === 'json' && !isProviderFile(file.path) ? await readJsonFile(file.path) : undefined;
-      const creates = read !== undefined && 'value' in read ? createsOnly(read.value) : undefined;
-      if (creates !== undefined) {
-        const stored: Promise<void> = run.creates(creates).then((ok) => {
-          inFlight.delete(stored);
-          if (!ok) again.push({ file, at });
-        });
-        inFlight.add(stored);
-        if (inFlight.size >= window) await Promise.race(inFlight);
-      } else {
-        await settle();
-        await run.file(file, bytesBefore, read);
-      }
+      await run.file(file, bytesBefore);
       bytesBefore += file.size;
       run.bytes = bytesBefore;
       run.progress();
     }
-    await settle();
   } catch (err) {
     if (!(err instanceof Stopped)) throw err;
     stopped = true;
@@ -286,21 +246,6 @@ export async function importFiles(target: ImportTarget, list: FileList, options:
     seconds: Math.round(seconds * 1000) / 1000,
     resourcesPerSecond: seconds > 0 ? Math.round(run.resources / seconds) : 0,
   };
-}
-
-/**
- * The entries of a transaction Bundle whose every entry is a plain create (POST of a type, no
- * If-None-Exist), else undefined. Such Bundles give their resources new ids, so stored side by
- * side they cannot touch one another's resources; one can only depend on another through a
- * conditional reference, which then matches nothing and fails the Bundle, and importFiles stores
- * a Bundle that failed in flight again alone, once those before it are stored.
- */
-export function createsOnly(value: unknown): BundleEntry[] | undefined {
-  if (!isObject(value)) return undefined;
-  const bundle = value as Bundle;
-  if (bundle.resourceType !== 'Bundle' || bundle.type !== 'transaction' || !Array.isArray(bundle.entry) || bundle.entry.length === 0) return undefined;
-  const plain = bundle.entry.every((e) => isObject(e) && e.request?.method === 'POST' && e.request.ifNoneExist === undefined && typeof e.request.url === 'string' && /^[A-Z][A-Za-z]*$/.test(e.request.url));
-  return plain ? bundle.entry : undefined;
 }
 
 function isObject(value: unknown): boolean {

@@ -29,12 +29,6 @@ const FORMATS: Readonly<Record<string, FileFormat>> = { '.json': 'json', '.ndjso
  */
 export const FIRST = [/^hospitalInformation.*\.json$/, /^practitionerInformation.*\.json$/, /^organizations-practitioners\.json$/];
 
-/** Synthea's provider files, which patient Bundles reference conditionally: loaded before the rest. */
-export function isProviderFile(path: string): boolean {
-  const name = basename(path);
-  return FIRST.some((r) => r.test(name));
-}
-
 function rank(path: string): number {
   const name = basename(path);
   const i = FIRST.findIndex((r) => r.test(name));

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { isProviderFile, type FileList, type ImportFile } from './import-sources.js';
+import { basename } from 'node:path';
+import { FIRST, type FileList, type ImportFile } from './import-sources.js';
 import type { WriteGate } from '../store/index.js';
 import type { ImportState } from './import-progress.js';
 import { MAX_ERRORS, type ImportReport } from './import-report.js';
@@ -12,23 +13,12 @@ export interface WorkerJob {
   readonly gate: SharedArrayBuffer;
 }
 
-/**
- * A write gate over a shared lock word (Atomics), so workers queue for SQLite's write lock in
- * memory. The wait does not block the thread: a worker reads and prepares its next Bundles while
- * another writes, and they commit together when its turn comes.
- */
+/** A write gate over a shared lock word (Atomics), so workers queue for SQLite's write lock in memory. */
 export function sharedGate(buffer: SharedArrayBuffer): WriteGate {
   const word = new Int32Array(buffer);
   return {
-    async acquire() {
-      while (Atomics.compareExchange(word, 0, 0, 1) !== 0) {
-        const waiting = Atomics.waitAsync(word, 0, 1, 50);
-        if (!waiting.async) continue;
-        // An Atomics wait does not keep a worker's event loop alive; a timer does.
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([waiting.value, new Promise((resolve) => (timer = setTimeout(resolve, 60)))]);
-        clearTimeout(timer);
-      }
+    acquire() {
+      while (Atomics.compareExchange(word, 0, 0, 1) !== 0) Atomics.wait(word, 0, 1, 50);
     },
     release() {
       Atomics.store(word, 0, 0);
@@ -38,6 +28,12 @@ export function sharedGate(buffer: SharedArrayBuffer): WriteGate {
 }
 
 export type WorkerMessage = { readonly kind: 'progress'; readonly state: ImportState } | { readonly kind: 'done'; readonly report: ImportReport } | { readonly kind: 'error'; readonly message: string };
+
+/** Synthea's provider files, which patient Bundles reference conditionally: loaded before the rest. */
+export function isProviderFile(path: string): boolean {
+  const name = basename(path);
+  return FIRST.some((r) => r.test(name));
+}
 
 /** Splits files into `n` shares of about equal size, largest first (order within a share kept). */
 export function shares(files: readonly ImportFile[], n: number): ImportFile[][] {

@@ -298,7 +298,7 @@ describe('vigil import', () => {
     assert.match(clean.stdout, /imported 1 resources from 1 files .*; 0 failed/);
   });
 
-  it('stores Bundles of creates side by side: one needing another in flight is stored after it, failures are reported once, in file order', async () => {
+  it('stores a folder\'s files in order: a Bundle finds what the file before it created, and failures are reported once, in file order', async () => {
     const data = await newDataDir(root, 'in-flight');
     const dir = join(root, 'in-flight-src');
     const org = { system: 'https://vigil.example/sid/org', value: 'in-flight-1' };

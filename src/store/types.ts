@@ -325,8 +325,7 @@ export interface CandidateQuery {
  * memory instead of in SQLite's busy handler (which sleeps in steps of up to 100 ms).
  */
 export interface WriteGate {
-  /** Resolves once this thread holds the lock; the thread's other work goes on meanwhile. */
-  acquire(): Promise<void>;
+  acquire(): void;
   release(): void;
 }
 

@@ -300,14 +300,13 @@ export class SqliteStore implements Store {
 
   async #runBatch(): Promise<void> {
     this.#batchScheduled = false;
-    if (this.#pending.length === 0) return;
-    // While another thread writes, this one goes on preparing: what it queues meanwhile joins this batch.
-    await this.#gate?.acquire();
+    const jobs = this.#pending.splice(0, MAX_GROUP);
+    this.#scheduleBatch();
+    const tx = this.#txApi();
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    this.#gate?.acquire();
     try {
-      const jobs = this.#pending.splice(0, MAX_GROUP);
-      this.#scheduleBatch();
-      const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
-      await this.#batchIn(jobs, this.#txApi(), outcomes);
+      await this.#batchIn(jobs, tx, outcomes);
     } finally {
       this.#gate?.release();
     }
