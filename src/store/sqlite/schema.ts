@@ -94,7 +94,10 @@ CREATE TABLE IF NOT EXISTS search_range (
   unit2 BLOB
 );
 CREATE INDEX IF NOT EXISTS search_range_lo ON search_range (param, lo);
-CREATE INDEX IF NOT EXISTS search_range_rid ON search_range (rid);
+-- Every column, so that testing one resource's ranges (a date or quantity beside a code, the
+-- verifier's scan in rid order) reads this index alone, not each row of the table too. It
+-- replaces search_range_rid (rid alone), which the store drops on open.
+CREATE INDEX IF NOT EXISTS search_range_rid_covering ON search_range (rid, param, lo, hi, unit, unit2);
 
 -- The audit trail: one entry per request (and per security event). The body is canonical JSON
 -- with ids and codes only; the other columns repeat parts of it for searching.

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { storeConformance } from '../conformance.js';
 import { SqliteStore } from './sqlite-store.js';
+import { candidateCountSql } from './search-sql.js';
 import type { Store } from '../types.js';
 
 const dirs = new Map<Store, string>();
@@ -134,4 +135,60 @@ describe('sqlite store: query planner statistics', () => {
         await store.close();
       }
     }));
+});
+
+describe('sqlite store: the covering index of ranges', () => {
+  const code = Buffer.from('c0de02', 'hex');
+  /** Observations 1..n with the code, each with a date range of day i (ms since the epoch). */
+  async function fill(store: SqliteStore, n: number): Promise<void> {
+    await store.tx(async (tx) => {
+      for (let i = 1; i <= n; i++) {
+        const id = `o${String(i).padStart(3, '0')}`;
+        await tx.append({ tenant: 't1', type: 'Observation', id, versionId: 1, lastUpdated: '2026-01-01T00:00:00.000Z', deleted: false, keyVersion: 1, box: Buffer.from([i]), indexDigest: Buffer.alloc(32), leaf: Buffer.alloc(32, i % 250) });
+        await tx.replaceIndex('t1', 'Observation', id, { hashes: [{ param: 'code', hash: code }], ranges: [{ param: 'date', lo: i * 86_400_000, hi: (i + 1) * 86_400_000 - 1, unit: null, unit2: null }] });
+      }
+    });
+  }
+  const query = { tenant: 't1', type: 'Observation', clauses: [{ kind: 'hash' as const, param: 'code', hashes: [code] }, { kind: 'range' as const, param: 'date', any: [{ hiGte: 30 * 86_400_000 }] }] };
+
+  it('tests a resource\'s ranges from the index alone, and scans them in rid order from it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-store-'));
+    const store = new SqliteStore(join(dir, 'vigil.db'));
+    try {
+      await fill(store, 50);
+      const { sql, args } = candidateCountSql({ ...query, cap: 1000 });
+      assert.match(store.queryPlan('writer', sql, ...args), /USING COVERING INDEX search_range_rid_covering/);
+      assert.equal(await store.countCandidates({ ...query, cap: 1000 }), 21);
+      assert.match(store.queryPlan('reader', 'SELECT rid, param, lo, hi, lower(hex(unit)), lower(hex(unit2)) FROM search_range ORDER BY rid'), /SCAN search_range USING COVERING INDEX search_range_rid_covering/);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('replaces the older index of rids alone when it opens a store made before, with the same answers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-store-'));
+    const path = join(dir, 'vigil.db');
+    try {
+      const store = new SqliteStore(path);
+      await fill(store, 50);
+      await store.close();
+      // The store as an older Vigil left it.
+      const raw = new Database(path);
+      raw.exec('DROP INDEX search_range_rid_covering; CREATE INDEX search_range_rid ON search_range (rid);');
+      raw.close();
+      const reopened = new SqliteStore(path);
+      try {
+        const names = new Database(path, { readonly: true });
+        const indexes = (names.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'search_range' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+        names.close();
+        assert.deepEqual(indexes, ['search_range_lo', 'search_range_rid_covering']);
+        assert.equal(await reopened.countCandidates({ ...query, cap: 1000 }), 21);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -145,6 +145,8 @@ export class SqliteStore implements Store {
     this.#gate = options.writeGate;
     this.#writer = connect(path);
     this.#writer.exec(SCHEMA);
+    // Stores made before the covering index of ranges: it was built by SCHEMA just now; the old one goes.
+    this.#writer.exec('DROP INDEX IF EXISTS search_range_rid');
     // Stores made before clients had settings gain the column (every client then has none).
     const clientColumns = this.#writer.prepare('SELECT name FROM pragma_table_info(?)').all('oauth_clients') as { name: string }[];
     if (!clientColumns.some((c) => c.name === 'settings')) this.#writer.exec("ALTER TABLE oauth_clients ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'");
