@@ -31,7 +31,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, openSync, closeSync, existsSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon, { type Client, type Options, type Request, type Result } from 'autocannon';
@@ -58,6 +58,8 @@ export interface BenchOptions {
   readonly json: boolean;
   /** Leave the data directories in place (their path is printed) instead of removing them. */
   readonly keep: boolean;
+  /** `--store DIR`: search a data directory an earlier `--part search --keep` run imported, instead of importing. */
+  readonly store?: string;
   /** Which parts run: the HTTP scenarios, the import and search part, or both. */
   readonly part: 'http' | 'search' | 'backup' | 'all';
   /** Patients imported for the search part. */
@@ -146,6 +148,7 @@ function parseOptions(argv: string[]): BenchOptions {
       connections: { type: 'string', default: '10' },
       json: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      store: { type: 'string' },
       part: { type: 'string', default: 'all' },
       patients: { type: 'string', default: String(DEFAULT_PATIENTS) },
       'search-requests': { type: 'string', default: String(DEFAULT_SEARCH_REQUESTS) },
@@ -161,12 +164,15 @@ function parseOptions(argv: string[]): BenchOptions {
   const durationSeconds = int('duration', values.duration, 1, 290);
   const part = values.part;
   if (part !== 'http' && part !== 'search' && part !== 'backup' && part !== 'all') throw new Error('--part must be http, search, backup or all');
+  const store = values.store === undefined ? undefined : resolve(values.store);
+  if (store !== undefined && (part !== 'search' || !existsSync(join(store, 'vigil.db')))) throw new Error('--store takes a data directory an earlier `--part search --keep` run imported (with the same --patients), and only with --part search');
   return {
     durationSeconds,
     warmupSeconds: durationSeconds >= 5 ? 2 : 1,
     connections: int('connections', values.connections, 1, 1000),
     json: values.json,
     keep: values.keep,
+    ...(store === undefined ? {} : { store }),
     part,
     patients: int('patients', values.patients, 1, 1_000_000),
     searchRequests: int('search-requests', values['search-requests'], 10, 100_000),
@@ -468,7 +474,7 @@ function runSearch(opts: BenchOptions): Promise<SearchReport> {
       accessToken,
       progress,
     },
-    { patients: opts.patients, requests: opts.searchRequests },
+    { patients: opts.patients, requests: opts.searchRequests, ...(opts.store === undefined ? {} : { store: opts.store }) },
   );
 }
 
@@ -476,7 +482,7 @@ function runSearch(opts: BenchOptions): Promise<SearchReport> {
  * The audit log part: RFC 9162 tree speed in process, `vigil verify` over the search part's store
  * (version-heavy), and over an audit-heavy log written here.
  */
-async function runLog(searched: boolean): Promise<LogReport> {
+async function runLog(searched: string | undefined): Promise<LogReport> {
   if (tempDir === undefined) throw new Error('no temp dir');
   const { merkleBench } = (await import(new URL('../src/audit/merkle-bench.js', import.meta.url).href)) as { merkleBench: (n: number) => { leafHashesPerSecond: number; rebuildLeavesPerSecond: number } };
   progress('log: hashing and rebuilding a tree of 1,000,000 leaves');
@@ -488,7 +494,7 @@ async function runLog(searched: boolean): Promise<LogReport> {
   const verifyAuditHeavy = { ...verifyFigures(auditDir), ...written };
   if (!searched) return { rebuildLeavesPerSecond: tree.rebuildLeavesPerSecond, leafHashesPerSecond: tree.leafHashesPerSecond, verifyAuditHeavy };
   progress('log: vigil verify over the imported store');
-  return { rebuildLeavesPerSecond: tree.rebuildLeavesPerSecond, leafHashesPerSecond: tree.leafHashesPerSecond, verify: verifyFigures(join(tempDir, 'search-data')), verifyAuditHeavy };
+  return { rebuildLeavesPerSecond: tree.rebuildLeavesPerSecond, leafHashesPerSecond: tree.leafHashesPerSecond, verify: verifyFigures(searched), verifyAuditHeavy };
 }
 
 /** Runs `vigil verify --json` on a data directory in a child process. */
@@ -503,7 +509,7 @@ async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const backup = opts.part === 'backup' ? await runBackupBench(tempDir, opts.patients, progress) : undefined;
   const http = opts.part === 'search' || backup !== undefined ? { scenarios: [], targets: [], seededPatients: 0 } : await runHttp(opts);
   const search = opts.part === 'http' || backup !== undefined ? undefined : await runSearch(opts);
-  const log = opts.part === 'http' || backup !== undefined ? undefined : await runLog(search !== undefined);
+  const log = opts.part === 'http' || backup !== undefined ? undefined : await runLog(search === undefined ? undefined : (opts.store ?? join(tempDir, 'search-data')));
   const cpuList = cpus();
   return {
     vigilVersion: VERSION,
@@ -603,7 +609,7 @@ async function main(): Promise<number> {
   try {
     opts = parseOptions(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--duration S] [--connections N] [--part http|search|backup|all] [--patients N] [--search-requests N] [--json] [--keep]\n`);
+    process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--duration S] [--connections N] [--part http|search|backup|all] [--patients N] [--search-requests N] [--json] [--keep] [--store DIR]\n`);
     return 2;
   }
   const interrupted = (): void => void cleanup().finally(() => process.exit(130));

@@ -15,7 +15,7 @@ import { importFiles } from '../src/cli/import-load.js';
 import type { ImportState } from '../src/cli/import-progress.js';
 import { listFiles } from '../src/cli/import-sources.js';
 import { importInWorkers } from '../src/cli/import-workers.js';
-import { openVigil } from '../src/runtime/index.js';
+import { openVigil, type Vigil } from '../src/runtime/index.js';
 import { MRN_SYSTEM, generateDataset } from '../src/synthetic/index.js';
 
 export const DATASET_SEED = 'vigil-bench';
@@ -122,6 +122,42 @@ export function duration(ms: number): string {
 /** The bench's import threads: as `vigil import` picks by default (one per core, at most 4). */
 const IMPORT_WORKERS = Math.min(4, availableParallelism());
 
+/** What generating the data set noted for the queries (patients by MRN, sampled recent codes). */
+interface Notes {
+  readonly noted: readonly Noted[];
+  readonly recentCodes: string[];
+  /** Resources in the data set's Bundles. */
+  readonly resources: number;
+}
+
+/** Generates the bench's data set (the same every run), notes what the queries need, and hands each file to `write`. */
+function noteDataset(patients: number, write: (name: string, bundle: unknown) => void): Notes {
+  const random = seeded(7);
+  const recentCodes: string[] = [];
+  const seen = { n: 0 };
+  const noted: Noted[] = [];
+  let resources = 0;
+  for (const file of generateDataset({ patients, seed: DATASET_SEED })) {
+    const note = file.kind === 'patient' ? notePatient(file.bundle.entry ?? [], recentCodes, seen, random) : undefined;
+    if (note !== undefined) noted.push(note);
+    resources += file.bundle.entry?.length ?? 0;
+    write(file.name, file.bundle);
+  }
+  if (noted.length !== patients) throw new Error(`the bench noted ${noted.length} of ${patients} patients`);
+  return { noted, recentCodes, resources };
+}
+
+/** Each noted patient with its server id, looked up by MRN in the store. */
+async function lookUpPatients(vigil: Vigil, noted: readonly Noted[]): Promise<LoadedPatient[]> {
+  const loaded: LoadedPatient[] = [];
+  for (const n of noted) {
+    const [found] = await vigil.repository.engine.matchCondition('Patient', `identifier=${encodeURIComponent(`${MRN_SYSTEM}|${n.mrn}`)}`);
+    if (found === undefined) throw new Error('an imported patient was not found by its MRN');
+    loaded.push({ id: found.id, family: n.family, mrn: n.mrn, birthDate: n.birthDate, observations: n.observations });
+  }
+  return loaded;
+}
+
 /**
  * Creates a Vigil data directory at `dataDir` (as `vigil serve` would, bootstrap admin included)
  * and loads `patients` synthetic patients into it as `vigil import` does: the data set is first
@@ -130,20 +166,11 @@ const IMPORT_WORKERS = Math.min(4, availableParallelism());
  * each patient's server id is looked up by its MRN afterwards.
  */
 export async function importDataset(dataDir: string, patients: number, progress: (line: string) => void, workDir: string): Promise<ImportResult> {
-  const random = seeded(7);
-  const recentCodes: string[] = [];
-  const seen = { n: 0 };
-  const noted: Noted[] = [];
   const generated = join(workDir, 'generated');
   mkdirSync(generated, { recursive: true });
   const t0 = performance.now();
-  for (const file of generateDataset({ patients, seed: DATASET_SEED })) {
-    const note = file.kind === 'patient' ? notePatient(file.bundle.entry ?? [], recentCodes, seen, random) : undefined;
-    if (note !== undefined) noted.push(note);
-    writeFileSync(join(generated, file.name), JSON.stringify(file.bundle));
-  }
+  const { noted, recentCodes } = noteDataset(patients, (name, bundle) => writeFileSync(join(generated, name), JSON.stringify(bundle)));
   const generateSeconds = (performance.now() - t0) / 1000;
-  if (noted.length !== patients) throw new Error(`the bench noted ${noted.length} of ${patients} patients`);
   progress(`generated ${patients.toLocaleString('en-US')} patients' Bundles in ${generateSeconds.toFixed(1)} s; importing with ${IMPORT_WORKERS} thread(s)`);
 
   // No VIGIL_* variable from the caller's shell: the import must match what the server will read.
@@ -167,15 +194,27 @@ export async function importDataset(dataDir: string, patients: number, progress:
     const seconds = (performance.now() - started) / 1000;
     if (report.failed > 0) throw new Error(`the import failed for ${report.failed} file(s) or entries`);
     progress(`imported ${report.resources.toLocaleString('en-US')} resources in ${seconds.toFixed(1)} s; looking up the patients' ids by MRN`);
-    const loaded: LoadedPatient[] = [];
-    for (const n of noted) {
-      const [found] = await vigil.repository.engine.matchCondition('Patient', `identifier=${encodeURIComponent(`${MRN_SYSTEM}|${n.mrn}`)}`);
-      if (found === undefined) throw new Error('an imported patient was not found by its MRN');
-      loaded.push({ id: found.id, family: n.family, mrn: n.mrn, birthDate: n.birthDate, observations: n.observations });
-    }
-    return { patients, resources: report.resources, seconds, generateSeconds, data: { patients: loaded, recentCodes } };
+    return { patients, resources: report.resources, seconds, generateSeconds, data: { patients: await lookUpPatients(vigil, noted), recentCodes } };
   } finally {
     await vigil.close();
     rmSync(generated, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The queries' values for a data directory this bench imported before with the same `patients`
+ * (kept with `--keep`): the data set is generated again in memory (it is the same every run) and
+ * each patient's id looked up by MRN. Nothing is imported; `seconds` is 0.
+ */
+export async function reuseDataset(dataDir: string, patients: number, progress: (line: string) => void): Promise<ImportResult> {
+  const t0 = performance.now();
+  const { noted, recentCodes, resources } = noteDataset(patients, () => undefined);
+  const generateSeconds = (performance.now() - t0) / 1000;
+  progress(`generated ${patients.toLocaleString('en-US')} patients' Bundles again in ${generateSeconds.toFixed(1)} s; looking up the patients' ids by MRN in ${dataDir}`);
+  const vigil = await openVigil(loadConfig({}, { dataDir }));
+  try {
+    return { patients, resources, seconds: 0, generateSeconds, data: { patients: await lookUpPatients(vigil, noted), recentCodes } };
+  } finally {
+    await vigil.close();
   }
 }
