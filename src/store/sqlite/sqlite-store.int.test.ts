@@ -192,3 +192,36 @@ describe('sqlite store: the covering index of ranges', () => {
     }
   });
 });
+
+describe('sqlite store: the plan of an id-ordered page', () => {
+  it('costs a walk by the resources of the searched type, not of the whole store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-store-'));
+    const store = new SqliteStore(join(dir, 'vigil.db'));
+    const code = Buffer.from('c0de03', 'hex');
+    try {
+      // 2,000 Patients, 600 of them with the code, among 58,000 resources of another type.
+      await store.tx(async (tx) => {
+        for (let i = 0; i < 60_000; i++) {
+          const patient = i % 30 === 0;
+          const id = `r${String(i).padStart(5, '0')}`;
+          const type = patient ? 'Patient' : 'Filler';
+          await tx.append({ tenant: 't1', type, id, versionId: 1, lastUpdated: '2026-01-01T00:00:00.000Z', deleted: false, keyVersion: 1, box: Buffer.from([1]), indexDigest: Buffer.alloc(32), leaf: Buffer.alloc(32, i % 250) });
+          if (patient && i % 100 < 30) await tx.replaceIndex('t1', type, id, { hashes: [{ param: 'code', hash: code }], ranges: [] });
+        }
+      });
+      const query = { tenant: 't1', type: 'Patient', clauses: [{ kind: 'hash' as const, param: 'code', hashes: [code] }], order: 'id' as const, limit: 1000 };
+      assert.equal(await store.countCandidates(query), 600);
+      // Costed by all 60,000 resources, 600 matches would be listed (under √(0.06 × 1000 × 60,000) ≈ 1,900);
+      // by the 2,000 Patients, they are past √(0.06 × 1000 × 2,000) ≈ 350, and walked against their list.
+      assert.deepEqual(store.pagePlan(query), { walk: true, listed: 1 });
+      const page = await store.searchCandidates(query);
+      assert.equal(page.length, 600);
+      assert.deepEqual(page.map((v) => v.id), [...page.map((v) => v.id)].sort());
+      // The other type is costed by its own share: there the code matches nothing, so nothing walks.
+      assert.deepEqual(store.pagePlan({ ...query, type: 'Filler' }), { walk: false, listed: 0 });
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
