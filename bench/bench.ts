@@ -39,7 +39,7 @@ import { VERSION } from '../src/version.js';
 import { clinicianToken } from './policy-bench.js';
 import { runBackupBench, backupTable, type BackupBenchReport } from './backup-bench.js';
 import { writeAuditHeavyLog } from './verify-bench.js';
-import { DEFAULT_PATIENTS, DEFAULT_SEARCH_REQUESTS, runSearchBench, searchTable, searchTargets, type SearchReport } from './search-bench.js';
+import { DEFAULT_PATIENTS, DEFAULT_SEARCH_REQUESTS, runSearchBench, searchDataDir, searchTable, searchTargets, type SearchReport } from './search-bench.js';
 
 const SEEDED_PATIENTS = 300;
 const CREATE_BODIES = 64;
@@ -509,7 +509,7 @@ async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const backup = opts.part === 'backup' ? await runBackupBench(tempDir, opts.patients, progress) : undefined;
   const http = opts.part === 'search' || backup !== undefined ? { scenarios: [], targets: [], seededPatients: 0 } : await runHttp(opts);
   const search = opts.part === 'http' || backup !== undefined ? undefined : await runSearch(opts);
-  const log = opts.part === 'http' || backup !== undefined ? undefined : await runLog(search === undefined ? undefined : (opts.store ?? join(tempDir, 'search-data')));
+  const log = opts.part === 'http' || backup !== undefined ? undefined : await runLog(search === undefined ? undefined : searchDataDir(tempDir, opts.store));
   const cpuList = cpus();
   return {
     vigilVersion: VERSION,

@@ -76,9 +76,14 @@ export interface SearchTarget {
 
 const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
+/** The data directory the search part searches: `store`, or the one it imports into under `tempDir`. */
+export function searchDataDir(tempDir: string, store: string | undefined): string {
+  return store ?? join(tempDir, 'search-data');
+}
+
 /** Imports, serves, and times every query kind. */
 export async function runSearchBench(host: SearchBenchHost, opts: SearchBenchOptions): Promise<SearchReport> {
-  const dataDir = opts.store ?? join(host.tempDir, 'search-data');
+  const dataDir = searchDataDir(host.tempDir, opts.store);
   const say = (line: string): void => host.progress(`search: ${line}`);
   let imported;
   if (opts.store === undefined) {

@@ -31,6 +31,7 @@ import type {
 } from '../types.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 import { candidateCountSql, candidateRowsSql, hashRowsSql } from './search-sql.js';
+import { scanCurrentIndex } from './index-scan.js';
 
 /** A hash clause matching this many resources or fewer never makes an id-ordered page walk by id (see #walkPlan). */
 const SCAN_BY_ID_MIN = 200;
@@ -46,7 +47,11 @@ const TYPE_SAMPLE_RUNS = 32;
 const TYPE_SAMPLE_RUN = 32;
 /** How long that estimate serves before it is sampled again (also when the store grows by a tenth). */
 const TYPE_SAMPLE_MS = 60_000;
-import { scanCurrentIndex } from './index-scan.js';
+
+/** Whether an estimate taken at `at` on a store of `resources` must be taken again: older than `ms`, or the store grew by a tenth or shrank (a restore). */
+function outdated(e: { readonly at: number; readonly resources: number }, now: number, ms: number, resources: number): boolean {
+  return now - e.at >= ms || resources > e.resources * 1.1 || resources < e.resources;
+}
 
 interface RawVersion {
   seq: number;
@@ -614,7 +619,7 @@ export class SqliteStore implements Store {
   #typeResources(db: Db, tenant: string, type: string, resources: number): number {
     let sample = this.#typeSample;
     const now = performance.now();
-    if (sample === undefined || now - sample.at >= TYPE_SAMPLE_MS || resources > sample.resources * 1.1 || resources < sample.resources) {
+    if (sample === undefined || outdated(sample, now, TYPE_SAMPLE_MS, resources)) {
       const hits = new Map<string, number>();
       let taken = 0;
       const run = this.#prepare(db, 'SELECT tenant, type, deleted FROM resource_current WHERE rid >= ? AND rid < ?');
@@ -641,14 +646,14 @@ export class SqliteStore implements Store {
    * The rows of a hash clause, counted up to `cap` + 1, for #walkPlan. The count of a common code
    * reads up to `cap` index rows (about 27,000 at 10,000 patients, 1 ms; about 85,000 at 100,000),
    * so it is remembered for a while: a plan only needs the order of magnitude, and every plan
-   * gives the same answer. A count is taken again after PLAN_COUNT_MS, when the store has grown
-   * by a tenth, or when it reached its cap and the cap has grown since.
+   * gives the same answer. A count is taken again when `outdated`, or when it reached its cap and
+   * the cap has grown since.
    */
   #hashRows(db: Db, hashes: readonly Uint8Array[], cap: number, resources: number): number {
     const key = hashes.map((h) => Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1')).join('\u0000');
     const now = performance.now();
     const known = this.#planCounts.get(key);
-    if (known !== undefined && now - known.at < PLAN_COUNT_MS && resources <= known.resources * 1.1 && (known.n <= known.cap || known.cap >= cap)) return known.n;
+    if (known !== undefined && !outdated(known, now, PLAN_COUNT_MS, resources) && (known.n <= known.cap || known.cap >= cap)) return known.n;
     const n = (this.#prepare(db, hashRowsSql(hashes.length)).get(...hashes, cap + 1) as { n: number }).n;
     if (this.#planCounts.size >= PLAN_COUNT_MAX) this.#planCounts.clear();
     this.#planCounts.set(key, { n, cap, at: now, resources });
