@@ -73,6 +73,8 @@ export interface WriteUnit {
   write(prepared: PreparedWrite, opts?: WriteOptions & { mustNotExist?: boolean }): Promise<WriteResult>;
   delete(type: string, id: string, ifMatch?: number, guard?: WriteGuard): Promise<boolean>;
   exists(type: string, id: string): Promise<boolean>;
+  /** The ids a condition (`identifier=x|y`) matches now, under the write lock, writes of the unit included. */
+  matches(type: string, query: string, filter?: AccessFilter): Promise<string[]>;
 }
 
 export interface WriteResult {
@@ -253,6 +255,7 @@ export class Repository {
           const current = await tx.current(this.#tenant, type, id);
           return current !== undefined && !current.deleted;
         },
+        matches: async (type, query, filter) => (await this.#engine.over(tx).matchCondition(type, query, filter)).map((f) => f.id),
       });
       return this.#audited(tx, audit, result);
     });

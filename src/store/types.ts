@@ -132,7 +132,12 @@ export interface StoreTx {
   readCurrentMany(tenant: string, type: string, ids: readonly string[]): Promise<VersionRow[]>;
   /** Candidate search inside the transaction (sees its own writes), for conditional operations. */
   searchCandidates(query: CandidateQuery): Promise<VersionRow[]>;
+  /** Candidate count inside the transaction (sees its own writes). */
+  countCandidates(query: CandidateCount): Promise<number>;
 }
+
+/** What countCandidates counts: the clauses of a search; with `cap`, counting stops past it. */
+export type CandidateCount = Omit<CandidateQuery, 'limit' | 'order' | 'afterId' | 'beforeId' | 'offset'> & { readonly cap?: number };
 
 /** A version to re-encrypt under the newest data key. */
 export interface RewrapCandidate {
@@ -158,7 +163,7 @@ export interface Store extends DataKeyStore {
   /** Current, non-deleted versions matching every clause, in the asked order. */
   searchCandidates(query: CandidateQuery): Promise<VersionRow[]>;
   /** How many current resources match; with `cap`, counting stops past it (the answer is then `cap + 1`). */
-  countCandidates(query: Omit<CandidateQuery, 'limit' | 'order' | 'afterId' | 'beforeId' | 'offset'> & { readonly cap?: number }): Promise<number>;
+  countCandidates(query: CandidateCount): Promise<number>;
   /** Current, non-deleted versions of the given ids (any order; missing ones left out). */
   readCurrentMany(tenant: string, type: string, ids: readonly string[]): Promise<VersionRow[]>;
 

@@ -103,9 +103,24 @@ async function matches(repository: Repository, type: string, query: string, acce
   return (await repository.engine.matchCondition(type, query, access)).map((f) => f.id);
 }
 
+/** How many times a transaction is planned again when its conditions changed before it could be stored. */
+const MAX_ATTEMPTS = 4;
+
+/** Thrown inside the unit when a condition no longer matches what it matched while planning. */
+class ConditionsChanged extends Error {}
+
+/** A condition resolved while planning, and the ids it matched then (in id order). */
+interface Resolved {
+  readonly type: string;
+  readonly query: string;
+  readonly ids: readonly string[];
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
+}
+
 async function transaction(repository: Repository, entries: EntryRequest[], o: BundleOptions): Promise<Bundle> {
-  const base = o.fhirBaseUrl;
-  const minimal = o.minimal === true;
   // 1. Authorize everything before doing anything.
   for (const e of entries) {
     try {
@@ -117,6 +132,30 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
       throw entryError(e.index, err);
     }
   }
+  // Conditions are resolved before the write lock, so that preparing the writes does not hold it;
+  // another connection (an import thread, a second process) may change what they match meanwhile.
+  // Under the lock they are resolved again, and a transaction that finds them changed is planned
+  // anew: two conditional creates of one patient make one Patient, never two.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await attemptTransaction(repository, entries, o);
+    } catch (err) {
+      if (!(err instanceof ConditionsChanged)) throw err;
+      if (attempt === MAX_ATTEMPTS) throw new VigilError('ERR_CONFLICT', "What the transaction's conditions match kept changing while it was being stored; send it again");
+    }
+  }
+}
+
+/** Steps 2 to 5 of a transaction, once; throws ConditionsChanged when planning must start again. */
+async function attemptTransaction(repository: Repository, entries: EntryRequest[], o: BundleOptions): Promise<Bundle> {
+  const base = o.fhirBaseUrl;
+  const minimal = o.minimal === true;
+  const resolved: Resolved[] = [];
+  const find = async (type: string, query: string): Promise<string[]> => {
+    const ids = await matches(repository, type, query, o.access);
+    resolved.push({ type, query, ids });
+    return ids;
+  };
   const fullUrls = new Map<string, string>();
   const seenTargets = new Set<string>();
   const plan: Planned[] = [];
@@ -126,7 +165,7 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
     try {
       if (e.method === 'POST') {
         if (e.ifNoneExist !== undefined) {
-          const found = await matches(repository, e.type, e.ifNoneExist, o.access);
+          const found = await find(e.type, e.ifNoneExist);
           if (found.length > 1) throw new VigilError('ERR_VERSION_CONFLICT', 'The If-None-Exist condition matches more than one resource');
           if (found.length === 1) {
             ids.set(e.index, { existing: found[0] ?? '' });
@@ -140,7 +179,7 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
       } else if (e.method === 'PUT') {
         let id = e.id;
         if (id === undefined) {
-          const found = await matches(repository, e.type, e.query ?? '', o.access);
+          const found = await find(e.type, e.query ?? '');
           if (found.length > 1) throw new VigilError('ERR_VERSION_CONFLICT', 'The conditional update matches more than one resource');
           id = found[0] ?? (typeof e.resource?.id === 'string' ? e.resource.id : repository.newId());
         }
@@ -172,7 +211,7 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
       const type = ref.slice(0, q);
       // Resolving a conditional reference is a search of that type: it needs the search scope.
       o.authorize(type, 's');
-      const found = await matches(repository, type, ref.slice(q + 1), o.access);
+      const found = await find(type, ref.slice(q + 1));
       if (found.length !== 1) throw new VigilError('ERR_VERSION_CONFLICT', `A conditional reference matches ${found.length === 0 ? 'no' : 'more than one'} resource`);
       const resolved = `${type}/${found[0] ?? ''}`;
       conditional.set(ref, resolved);
@@ -187,7 +226,7 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
         continue;
       }
       if (e.method === 'DELETE') {
-        const targets = e.id !== undefined ? [e.id] : await matches(repository, e.type, e.query ?? '', o.access);
+        const targets = e.id !== undefined ? [e.id] : await find(e.type, e.query ?? '');
         if (e.id === undefined && targets.length > 1) throw new VigilError('ERR_VERSION_CONFLICT', 'The conditional delete matches more than one resource');
         plan.push({ kind: 'delete', entry: e, targets });
         continue;
@@ -212,6 +251,7 @@ async function transaction(repository: Repository, entries: EntryRequest[], o: B
   const results = new Map<number, BundleEntry>();
   const order = (p: Planned): number => (p.kind === 'delete' ? 0 : p.entry.method === 'POST' ? 1 : 2);
   await repository.unit(async (unit) => {
+    for (const r of resolved) if (!sameIds(await unit.matches(r.type, r.query, o.access), r.ids)) throw new ConditionsChanged();
     for (const p of [...plan].sort((a, b) => order(a) - order(b) || a.entry.index - b.entry.index)) {
       try {
         if (p.kind === 'delete') {

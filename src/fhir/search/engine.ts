@@ -26,8 +26,11 @@ export interface SearchPage {
   readonly previous?: Record<string, unknown>;
 }
 
+/** Where a search reads its candidates: the store, or a transaction of it (which sees its own writes). */
+export type CandidateSource = Pick<Store, 'searchCandidates' | 'countCandidates' | 'readCurrentMany'>;
+
 export interface SearchEngineOptions {
-  readonly store: Store;
+  readonly store: CandidateSource;
   readonly tenant: string;
   readonly blind: BlindIndex;
   readonly fhirBaseUrl: string;
@@ -85,6 +88,11 @@ export class SearchEngine {
 
   constructor(options: SearchEngineOptions) {
     this.#o = options;
+  }
+
+  /** The same engine reading from `source`: inside a transaction, it sees that transaction's writes. */
+  over(source: CandidateSource): SearchEngine {
+    return new SearchEngine({ ...this.#o, store: source });
   }
 
   #now(): number {

@@ -6,6 +6,7 @@ import type { WrappedDataKey } from '../../crypto/index.js';
 import type {
   AuditQuery,
   AuditRow,
+  CandidateCount,
   CandidateQuery,
   CheckpointRow,
   LeafRow,
@@ -389,6 +390,7 @@ export class SqliteStore implements Store {
       replaceIndex: async (tenant, type, id, rows) => this.#replaceIndex(tenant, type, id, rows),
       readCurrentMany: async (tenant, type, ids) => this.#readCurrentMany(this.#writer, tenant, type, ids),
       searchCandidates: async (query) => this.#search(this.#writer, query),
+      countCandidates: async (query) => this.#count(this.#writer, query),
     };
   }
 
@@ -677,9 +679,13 @@ export class SqliteStore implements Store {
     return this.#search(this.#readDb(), query);
   }
 
-  async countCandidates(query: Omit<CandidateQuery, 'limit' | 'order' | 'afterId' | 'beforeId' | 'offset'> & { readonly cap?: number }): Promise<number> {
+  async countCandidates(query: CandidateCount): Promise<number> {
+    return this.#count(this.#readDb(), query);
+  }
+
+  #count(db: Db, query: CandidateCount): number {
     const { sql, args } = candidateCountSql(query);
-    return (this.#prepare(this.#readDb(), sql).get(...args) as { n: number }).n;
+    return (this.#prepare(db, sql).get(...args) as { n: number }).n;
   }
 
   async readCurrentMany(tenant: string, type: string, ids: readonly string[]): Promise<VersionRow[]> {
