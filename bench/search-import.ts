@@ -11,10 +11,9 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { BundleEntry, Observation, Patient } from '@medplum/fhirtypes';
 import { loadConfig } from '../src/config/index.js';
-import { importFiles } from '../src/cli/import-load.js';
 import type { ImportState } from '../src/cli/import-progress.js';
 import { listFiles } from '../src/cli/import-sources.js';
-import { importInWorkers } from '../src/cli/import-workers.js';
+import { runImport } from '../src/cli/import-workers.js';
 import { openVigil, type Vigil } from '../src/runtime/index.js';
 import { MRN_SYSTEM, generateDataset } from '../src/synthetic/index.js';
 
@@ -174,10 +173,9 @@ export async function importDataset(dataDir: string, patients: number, progress:
   progress(`generated ${patients.toLocaleString('en-US')} patients' Bundles in ${generateSeconds.toFixed(1)} s; importing with ${IMPORT_WORKERS} thread(s)`);
 
   // No VIGIL_* variable from the caller's shell: the import must match what the server will read.
-  const vigil = await openVigil(loadConfig({}, { dataDir }), { create: true });
+  const vigil = await openVigil(loadConfig({}, { dataDir }), { create: true, bulk: true });
   try {
     const list = await listFiles([generated]);
-    const target = { repository: vigil.repository, fhirBaseUrl: vigil.config.fhirBaseUrl };
     const started = performance.now();
     let shown = started;
     const onProgress = (state: ImportState): void => {
@@ -188,9 +186,7 @@ export async function importDataset(dataDir: string, patients: number, progress:
       const left = state.files > 0 ? ((now - started) / state.files) * (list.files.length - state.files) : 0;
       progress(`imported ${state.files.toLocaleString('en-US')}/${list.files.length.toLocaleString('en-US')} files, ${state.resources.toLocaleString('en-US')} resources (${Math.round(rate).toLocaleString('en-US')}/s), about ${duration(left)} left`);
     };
-    const report = await (IMPORT_WORKERS > 1
-      ? importInWorkers(vigil.config.dataDir, list, IMPORT_WORKERS, (files) => importFiles(target, { ...list, files, skipped: 0 }, { onProgress }), onProgress)
-      : importFiles(target, list, { onProgress }));
+    const report = await runImport(vigil, list, { workers: IMPORT_WORKERS, onProgress });
     const seconds = (performance.now() - started) / 1000;
     if (report.failed > 0) throw new Error(`the import failed for ${report.failed} file(s) or entries`);
     progress(`imported ${report.resources.toLocaleString('en-US')} resources in ${seconds.toFixed(1)} s; looking up the patients' ids by MRN`);

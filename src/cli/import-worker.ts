@@ -6,7 +6,7 @@ import { sharedGate, type WorkerJob, type WorkerMessage } from './import-workers
 
 /** One import worker thread: opens the store on its own connection and loads its share of files. */
 async function run(job: WorkerJob): Promise<void> {
-  const vigil = await openVigil(configFrom({ data: job.dataDir }), { writeGate: sharedGate(job.gate) });
+  const vigil = await openVigil(configFrom({ data: job.dataDir }), { writeGate: sharedGate(job.gate), bulk: true });
   try {
     const report = await importFiles(
       { repository: vigil.repository, fhirBaseUrl: vigil.config.fhirBaseUrl },

@@ -2,10 +2,9 @@ import { CommanderError, type Command } from 'commander';
 import { openVigil } from '../runtime/index.js';
 import { configFrom, dataOption, output } from './common.js';
 import { listFiles } from './import-sources.js';
-import { importFiles } from './import-load.js';
 import { importProgress } from './import-progress.js';
 import { humanReport } from './import-report.js';
-import { importInWorkers } from './import-workers.js';
+import { runImport } from './import-workers.js';
 import { availableParallelism } from 'node:os';
 
 const HELP = `
@@ -60,16 +59,10 @@ export function importCommand(program: Command): void {
     if (list.missing.length > 0) {
       command.error(`error: no such file or folder: ${list.missing.join(', ')}`, { exitCode: 2, code: 'vigil.import.missingPath' });
     }
-    const vigil = await openVigil(configFrom(opts));
+    const vigil = await openVigil(configFrom(opts), { bulk: true });
     try {
       const bar = importProgress(list.files.length, list.files.reduce((n, f) => n + f.size, 0));
-      const target = { repository: vigil.repository, fhirBaseUrl: vigil.config.fhirBaseUrl };
-      // Several threads pay off only with several files; --strict needs one ordered stream.
-      const parallel = opts.strict !== true && workers > 1 && list.files.length > 1;
-      const report = await (parallel
-        ? importInWorkers(vigil.config.dataDir, list, workers, (files) => importFiles(target, { ...list, files, skipped: 0 }, { onProgress: (s) => bar.update(s) }), (s) => bar.update(s))
-        : importFiles(target, list, { strict: opts.strict === true, onProgress: (s) => bar.update(s) })
-      ).finally(() => bar.stop());
+      const report = await runImport(vigil, list, { workers, strict: opts.strict === true, onProgress: (s) => bar.update(s) }).finally(() => bar.stop());
       output(opts.json === true, report, humanReport(report));
       if (report.failed > 0) process.exitCode = 1;
     } finally {

@@ -54,6 +54,8 @@ export interface OpenOptions {
   readonly create?: boolean;
   /** Shared with other threads of this process that write the same store (see WriteGate). */
   readonly writeGate?: WriteGate;
+  /** A bulk loader's store (see StoreOptions.bulk). */
+  readonly bulk?: boolean;
   /** Told when a remote witness could not be reached. */
   readonly onWitnessError?: (err: unknown) => void;
 }
@@ -78,7 +80,7 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
   // commands load them when they first validate or search.
   if (create) loadDefinitions();
   const master = loadOrCreateMasterKey(config.masterKeyFile, config.masterKey, create);
-  const store = openStore(config.dataDir, options.writeGate === undefined ? {} : { writeGate: options.writeGate });
+  const store = openStore(config.dataDir, { ...(options.writeGate === undefined ? {} : { writeGate: options.writeGate }), ...(options.bulk === true ? { bulk: true } : {}) });
   try {
     const now = options.now ?? (() => new Date());
     const keyring = await Keyring.open(master, store, now);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -224,4 +224,45 @@ describe('sqlite store: the plan of an id-ordered page', () => {
       // The other type by its own share: 600 index rows are under √(0.06 × 1000 × 58,000) ≈ 1,870, so listed.
       assert.deepEqual(store.pagePlan({ ...query, type: 'Filler' }), { walk: false, listed: 0 });
     }));
+});
+
+describe('sqlite store: the write-ahead log of a bulk loader', () => {
+  /** Writes `n` versions of about 40 KB (ten pages each), one commit each, and returns the frames left in the log. */
+  async function framesAfterWrites(bulk: boolean, n: number): Promise<{ frames: number; checkpointed: boolean; walBytes: number; rows: number }> {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-store-'));
+    const path = join(dir, 'vigil.db');
+    const store = new SqliteStore(path, { bulk });
+    // A second connection stays open, so that closing the store's own ones does not empty the log.
+    const other = new Database(path);
+    try {
+      const box = Buffer.alloc(40_000, 7);
+      for (let i = 0; i < n; i++) {
+        await store.tx(async (tx) =>
+          tx.append({ tenant: 't', type: 'Binary', id: `b${i}`, versionId: 1, lastUpdated: '2026-01-01T00:00:00.000Z', deleted: false, keyVersion: 1, box, indexDigest: Buffer.alloc(32), leaf: Buffer.alloc(32) }),
+        );
+      }
+      // `log` is the frames in the log now (a PASSIVE checkpoint copies what it can and empties nothing).
+      const [state] = other.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
+      const checkpointed = await store.checkpoint();
+      const walBytes = statSync(`${path}-wal`).size;
+      const rows = (other.prepare('SELECT COUNT(*) AS n FROM resource_versions').get() as { n: number }).n;
+      return { frames: state?.log ?? -1, checkpointed, walBytes, rows };
+    } finally {
+      other.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('lets the log grow past 10,000 pages for a bulk loader, and checkpoint() copies all of it and empties it', async () => {
+    const normal = await framesAfterWrites(false, 1_300);
+    const bulk = await framesAfterWrites(true, 1_300);
+    assert.ok(normal.frames < 10_500, `a store copies its log into the database every 10,000 pages (${normal.frames} left)`);
+    assert.ok(bulk.frames > 13_000, `a bulk loader's log holds every page written (${bulk.frames})`);
+    for (const r of [normal, bulk]) {
+      assert.equal(r.checkpointed, true);
+      assert.equal(r.walBytes, 0, 'the log is emptied');
+      assert.equal(r.rows, 1_300, 'and every version is in the database');
+    }
+  });
 });
