@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { VigilError } from '../errors.js';
-import { ENV_KEYS, isLoopbackHost, loadConfig, type Config, type ConfigOverrides } from './config.js';
+import { ENV_KEYS, defaultSqliteCacheMb, isLoopbackHost, loadConfig, type Config, type ConfigOverrides } from './config.js';
 
 const KEY = randomBytes(32).toString('base64');
 
@@ -45,6 +45,18 @@ describe('loadConfig defaults', () => {
     assert.equal(c.tokenTtlSeconds, 300);
     assert.equal(c.logLevel, 'info');
     assert.equal(c.tenant, 'default');
+  });
+
+  it('sizes the SQLite page cache from the machine\'s memory, unless VIGIL_SQLITE_CACHE_MB says', () => {
+    const GiB = 2 ** 30;
+    assert.equal(defaultSqliteCacheMb(0.5 * GiB), 64, 'never under 64 MB');
+    assert.equal(defaultSqliteCacheMb(4 * GiB), 256, 'a sixteenth of the memory');
+    assert.equal(defaultSqliteCacheMb(64 * GiB), 1024, 'never over 1 GB');
+    assert.equal(loadConfig({}).sqliteCacheMb, defaultSqliteCacheMb());
+    assert.equal(loadConfig({ VIGIL_SQLITE_CACHE_MB: '200' }).sqliteCacheMb, 200);
+    for (const bad of ['0', '1', '65537', '1.5', '-8', 'lots']) {
+      assert.throws(() => loadConfig({ VIGIL_SQLITE_CACHE_MB: bad }), /VIGIL_SQLITE_CACHE_MB must be an integer from 2 to 65536/, bad);
+    }
   });
 
   it('treats an empty value as unset', () => {

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { VigilError } from '../errors.js';
 
@@ -55,6 +56,17 @@ export interface Config {
   readonly alertWebhookSecret: string | undefined;
   /** A syslog receiver every new alert is sent to (RFC 5424). */
   readonly alertSyslog: SyslogWitness | undefined;
+  /** Megabytes of SQLite page cache each of the store's connections may keep. */
+  readonly sqliteCacheMb: number;
+}
+
+/**
+ * The default page cache of a connection: a sixteenth of the machine's memory, from 64 MB to 1 GB.
+ * A search at 30,000 patients reads index pages spread over a 19 GB file; with 1 GB instead of
+ * 64 MB the Observation code and date search went from p99 25.5 to 33.9 ms to 21.7 to 27.0 ms.
+ */
+export function defaultSqliteCacheMb(totalBytes = totalmem()): number {
+  return Math.min(1024, Math.max(64, Math.floor(totalBytes / 16 / 2 ** 20)));
 }
 
 /** Every environment variable Vigil reads; any other `VIGIL_*` variable refuses to start. */
@@ -89,6 +101,7 @@ export const ENV_KEYS = [
   'VIGIL_ALERT_WEBHOOK',
   'VIGIL_ALERT_WEBHOOK_SECRET',
   'VIGIL_ALERT_SYSLOG',
+  'VIGIL_SQLITE_CACHE_MB',
 ] as const;
 
 type EnvKey = (typeof ENV_KEYS)[number];
@@ -295,6 +308,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     alertWebhook: urlSetting('VIGIL_ALERT_WEBHOOK', get('VIGIL_ALERT_WEBHOOK'), problems),
     alertWebhookSecret: get('VIGIL_ALERT_WEBHOOK_SECRET'),
     alertSyslog: syslogSetting('VIGIL_ALERT_SYSLOG', get('VIGIL_ALERT_SYSLOG'), problems),
+    sqliteCacheMb: int('VIGIL_SQLITE_CACHE_MB', defaultSqliteCacheMb(), 2, 65_536),
   };
   // A backup set inside the data directory would be lost with it, and reached by whatever encrypts it.
   if (config.backupDir !== undefined && (config.backupDir === dataDir || config.backupDir.startsWith(`${dataDir}/`))) problems.push('VIGIL_BACKUP_DIR must not be inside the data directory');

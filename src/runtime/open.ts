@@ -80,7 +80,7 @@ export async function openVigil(config: Config, options: OpenOptions = {}): Prom
   // commands load them when they first validate or search.
   if (create) loadDefinitions();
   const master = loadOrCreateMasterKey(config.masterKeyFile, config.masterKey, create);
-  const store = openStore(config.dataDir, { ...(options.writeGate === undefined ? {} : { writeGate: options.writeGate }), ...(options.bulk === true ? { bulk: true } : {}) });
+  const store = openStore(config.dataDir, { ...(options.writeGate === undefined ? {} : { writeGate: options.writeGate }), bulk: options.bulk === true, cacheMb: config.sqliteCacheMb });
   try {
     const now = options.now ?? (() => new Date());
     const keyring = await Keyring.open(master, store, now);

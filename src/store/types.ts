@@ -347,6 +347,8 @@ export interface StoreOptions {
    * copied once, not once per 40 MB of log.
    */
   readonly bulk?: boolean;
+  /** Megabytes of page cache each connection may keep (default 64; a bulk loader always 64). */
+  readonly cacheMb?: number;
 }
 
 /** A recorded re-encryption of one version. */

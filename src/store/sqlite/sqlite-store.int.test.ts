@@ -254,6 +254,27 @@ describe('sqlite store: the write-ahead log of a bulk loader', () => {
     }
   }
 
+  it('gives both connections the page cache asked for, and a bulk loader 64 MB and a long log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-store-'));
+    try {
+      for (const [options, cacheKib, checkpointPages] of [
+        [{}, 65_536, 10_000],
+        [{ cacheMb: 1024 }, 1_048_576, 10_000],
+        [{ cacheMb: 1024, bulk: true }, 65_536, 200_000],
+      ] as const) {
+        const store = new SqliteStore(join(dir, 'vigil.db'), options);
+        try {
+          assert.deepEqual(store.connectionSettings('writer'), { cacheKib, checkpointPages }, JSON.stringify(options));
+          assert.equal(store.connectionSettings('reader').cacheKib, cacheKib);
+        } finally {
+          await store.close();
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('lets the log grow past 10,000 pages for a bulk loader, and checkpoint() copies all of it and empties it', async () => {
     const normal = await framesAfterWrites(false, 1_300);
     const bulk = await framesAfterWrites(true, 1_300);

@@ -119,16 +119,19 @@ const BUSY_TIMEOUT_MS = 10_000;
 const CHECKPOINT_PAGES = 10_000;
 const BULK_CHECKPOINT_PAGES = 200_000;
 
-function connect(path: string, checkpointPages = CHECKPOINT_PAGES): Db {
+/** The page cache of a connection unless told otherwise, and always a bulk loader's (a larger one did not help it). */
+const CACHE_MB = 64;
+
+function connect(path: string, checkpointPages: number, cacheMb: number): Db {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode survives a process crash; a power cut may lose the last commits (docs/operations.md).
   db.pragma('synchronous = NORMAL');
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma(`wal_autocheckpoint = ${checkpointPages}`);
-  // 64 MB of page cache (the default is 2 MB): the search index's hot pages stay in memory, and
-  // an import or a search at a few million index rows no longer reads them back from the OS.
-  db.pragma('cache_size = -65536');
+  // The default is 2 MB: with more, the search index's hot pages stay in memory and a search at
+  // millions of index rows no longer reads them back from the OS (the server: VIGIL_SQLITE_CACHE_MB).
+  db.pragma(`cache_size = ${-Math.round(cacheMb * 1024)}`);
   db.pragma('foreign_keys = ON');
   // Freed pages (e.g. ciphertext replaced by `keys rewrap`) are zeroed, not left for a thief to read.
   db.pragma('secure_delete = ON');
@@ -167,7 +170,8 @@ export class SqliteStore implements Store {
   constructor(path: string, options: StoreOptions = {}) {
     this.#path = path;
     this.#gate = options.writeGate;
-    this.#writer = connect(path, options.bulk === true ? BULK_CHECKPOINT_PAGES : CHECKPOINT_PAGES);
+    const cacheMb = options.bulk === true ? CACHE_MB : (options.cacheMb ?? CACHE_MB);
+    this.#writer = connect(path, options.bulk === true ? BULK_CHECKPOINT_PAGES : CHECKPOINT_PAGES, cacheMb);
     this.#writer.exec(SCHEMA);
     // Stores made before the covering index of ranges: it was built by SCHEMA just now; the old one goes.
     this.#writer.exec('DROP INDEX IF EXISTS search_range_rid');
@@ -179,7 +183,7 @@ export class SqliteStore implements Store {
     else if (Number(found.value) > SCHEMA_VERSION) throw new VigilError('ERR_CONFIG', 'The data directory was written by a newer Vigil');
     // Statistics first: the reader plans with those it finds when it opens (see #reloadReaderStats).
     this.optimizeSync();
-    this.#reader = connect(path);
+    this.#reader = connect(path, CHECKPOINT_PAGES, cacheMb);
     const w = this.#writer;
     const r = this.#reader;
     this.#s = {
@@ -267,6 +271,12 @@ export class SqliteStore implements Store {
     } finally {
       reader.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
+  }
+
+  /** A connection's page cache (KiB) and how many pages of write-ahead log it lets grow (diagnostics and tests). */
+  connectionSettings(connection: 'reader' | 'writer'): { readonly cacheKib: number; readonly checkpointPages: number } {
+    const db = connection === 'reader' ? this.#reader : this.#writer;
+    return { cacheKib: -(db.pragma('cache_size', { simple: true }) as number), checkpointPages: db.pragma('wal_autocheckpoint', { simple: true }) as number };
   }
 
   /** The query plan the reader or the writer connection would use for `sql` (diagnostics and tests). */
