@@ -15,9 +15,11 @@ describe('search at scale: paging a common code and default totals', () => {
   let t: TestVigil;
   let token: string;
   const all: { id: string; day: number; second: boolean }[] = [];
+  /** Added to the server's clock (milliseconds). */
+  let shift = 0;
 
   before(async () => {
-    t = await startTestVigil();
+    t = await startTestVigil({ now: () => new Date(Date.now() + shift) });
     token = await t.token('system/*.cruds');
     for (let start = 0; start < N; start += 700) {
       const entry = [];
@@ -117,5 +119,30 @@ describe('search at scale: paging a common code and default totals', () => {
     assert.deepEqual(await byId('code=http://loinc.org|8310-5&_sort=-_id', 50), rare.map((a) => a.id).reverse());
     assert.deepEqual(await byId('code=http://loinc.org|1234-5', 40), common.slice(0, 40).map((a) => a.id));
     assert.deepEqual(await byId('code=http://loinc.org|1234-5&date=ge2024-02-27&_sort=-_id', 25), common.filter((a) => a.day >= 27).reverse().slice(0, 25).map((a) => a.id));
+  });
+
+  // After the test above, which leaves code 1234-5 on 1,200 resources.
+  it('remembers for a while that an unasked total went over the cap, and never a total it gave', async () => {
+    const url = '/fhir/Observation?code=http://loinc.org|1234-5&_count=1';
+    const on = all.filter((_, i) => i % 7 >= 2 && i % 7 < 6);
+    assert.equal((await get(url))['total'], undefined, '1,200 matches: over the cap');
+    // 300 of them lose the code: 900 match, under the cap.
+    const entry = on.slice(0, 300).map((a) => ({
+      request: { method: 'PUT', url: `Observation/${a.id}` },
+      resource: { resourceType: 'Observation', id: a.id, status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] }, effectiveDateTime: `2024-02-${String(a.day).padStart(2, '0')}T10:00:00Z` },
+    }));
+    assert.equal((await t.fhir('POST', '/fhir', { token, body: { resourceType: 'Bundle', type: 'transaction', entry } })).statusCode, 200);
+    assert.equal((await get(url))['total'], undefined, 'remembered as over the cap: left out, not counted again');
+    assert.equal((await get(`${url}&_total=accurate`))['total'], 900, 'an asked total is always counted');
+    shift += 31_000;
+    assert.equal((await get(url))['total'], 900, 'half a minute later it is counted again');
+    // A total under the cap is never remembered: one more match shows at once.
+    const back = on[0];
+    const put = await t.fhir('PUT', `/fhir/Observation/${back?.id ?? ''}`, {
+      token,
+      body: { resourceType: 'Observation', id: back?.id, status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '1234-5' }] }, effectiveDateTime: '2024-02-01T10:00:00Z' },
+    });
+    assert.equal(put.statusCode, 200);
+    assert.equal((await get(url))['total'], 901);
   });
 });
