@@ -273,15 +273,19 @@ export class SqliteStore implements Store {
     }
   }
 
+  #connection(name: 'reader' | 'writer'): Db {
+    return name === 'reader' ? this.#reader : this.#writer;
+  }
+
   /** A connection's page cache (KiB) and how many pages of write-ahead log it lets grow (diagnostics and tests). */
   connectionSettings(connection: 'reader' | 'writer'): { readonly cacheKib: number; readonly checkpointPages: number } {
-    const db = connection === 'reader' ? this.#reader : this.#writer;
+    const db = this.#connection(connection);
     return { cacheKib: -(db.pragma('cache_size', { simple: true }) as number), checkpointPages: db.pragma('wal_autocheckpoint', { simple: true }) as number };
   }
 
   /** The query plan the reader or the writer connection would use for `sql` (diagnostics and tests). */
   queryPlan(connection: 'reader' | 'writer', sql: string, ...args: unknown[]): string {
-    const db = connection === 'reader' ? this.#reader : this.#writer;
+    const db = this.#connection(connection);
     return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).join('; ');
   }
 
