@@ -286,4 +286,35 @@ describe('sqlite store: the write-ahead log of a bulk loader', () => {
       assert.equal(r.rows, 1_300, 'and every version is in the database');
     }
   });
+
+  it('cuts back a long log a bulk loader left, once the server has copied it in', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-store-'));
+    const path = join(dir, 'vigil.db');
+    const bulk = new SqliteStore(path, { bulk: true });
+    // A connection that has read the store keeps its log from being emptied when the stores close.
+    const other = new Database(path);
+    other.prepare('SELECT COUNT(*) FROM meta').get();
+    try {
+      const version = (i: number, box: Buffer) => ({ tenant: 't', type: 'Binary', id: `b${i}`, versionId: 1, lastUpdated: '2026-01-01T00:00:00.000Z', deleted: false, keyVersion: 1, box, indexDigest: Buffer.alloc(32), leaf: Buffer.alloc(32) });
+      const box = Buffer.alloc(40_000, 7);
+      for (let i = 0; i < 2_000; i++) await bulk.tx(async (tx) => tx.append(version(i, box)));
+      // Closed without its final checkpoint, as when a server's readers held the log.
+      await bulk.close();
+      const left = statSync(`${path}-wal`).size;
+      assert.ok(left > 80 * 2 ** 20, `the bulk loader's log is long (${left} bytes)`);
+      const server = new SqliteStore(path);
+      try {
+        // The first commit copies the log in (past 10,000 pages); the next starts it over, cut back.
+        for (let i = 0; i < 2; i++) await server.tx(async (tx) => tx.append(version(10_000 + i, Buffer.from('x'))));
+        const after = statSync(`${path}-wal`).size;
+        assert.ok(after <= 64 * 2 ** 20, `cut back to at most 64 MB (${after} bytes)`);
+        assert.equal((other.prepare('SELECT COUNT(*) AS n FROM resource_versions').get() as { n: number }).n, 2_002);
+      } finally {
+        await server.close();
+      }
+    } finally {
+      other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

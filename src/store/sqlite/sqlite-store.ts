@@ -119,6 +119,13 @@ const BUSY_TIMEOUT_MS = 10_000;
 const CHECKPOINT_PAGES = 10_000;
 const BULK_CHECKPOINT_PAGES = 200_000;
 
+/**
+ * Bytes a connection leaves of the write-ahead log file when it starts it over after a checkpoint
+ * (a bulk loader: no limit). An import beside a busy server may leave an 800 MB log its final
+ * checkpoint could not empty; the server's next checkpoint copies it in, and this cuts the file back.
+ */
+const WAL_KEEP_BYTES = 64 * 2 ** 20;
+
 /** The page cache of a connection unless told otherwise, and always a bulk loader's (a larger one did not help it). */
 const CACHE_MB = 64;
 
@@ -129,6 +136,7 @@ function connect(path: string, checkpointPages: number, cacheMb: number): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma(`wal_autocheckpoint = ${checkpointPages}`);
+  if (checkpointPages === CHECKPOINT_PAGES) db.pragma(`journal_size_limit = ${WAL_KEEP_BYTES}`);
   // The default is 2 MB: with more, the search index's hot pages stay in memory and a search at
   // millions of index rows no longer reads them back from the OS (the server: VIGIL_SQLITE_CACHE_MB).
   db.pragma(`cache_size = ${-Math.round(cacheMb * 1024)}`);
