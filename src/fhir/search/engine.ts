@@ -190,7 +190,8 @@ export class SearchEngine {
 
   /** An unasked total: exact up to DEFAULT_TOTAL_CAP, undefined above it (counted, or remembered so). */
   async #cappedTotal(type: string, clauses: readonly SearchClause[]): Promise<number | undefined> {
-    const key = `${this.#o.tenant}\u0000${type}\u0000${clauseKey(clauses)}`;
+    // A digest, not the text: an access clause can name the hashes of a thousand patients.
+    const key = createHash('sha256').update(`${this.#o.tenant}\u0000${type}\u0000${clauseKey(clauses)}`).digest('base64');
     const now = this.#now();
     const seen = this.#overCap.get(key);
     if (seen !== undefined && now - seen < OVER_CAP_MS && now >= seen) return undefined;
