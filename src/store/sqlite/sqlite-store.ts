@@ -684,7 +684,10 @@ export class SqliteStore implements Store {
    * the cap has grown since.
    */
   #hashRows(db: Db, hashes: readonly Uint8Array[], cap: number, resources: number): number {
-    const key = hashes.map((h) => Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1')).join('\u0000');
+    // A digest of the hashes (16 bytes each): a clause can hold a thousand of them.
+    const digest = createHash('sha256');
+    for (const h of hashes) digest.update(h);
+    const key = digest.digest('base64');
     const now = performance.now();
     const known = this.#planCounts.get(key);
     if (known !== undefined && !outdated(known, now, PLAN_COUNT_MS, resources) && (known.n <= known.cap || known.cap >= cap)) return known.n;
