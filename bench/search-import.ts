@@ -187,7 +187,7 @@ export async function importDataset(dataDir: string, patients: number, progress:
       progress(`imported ${state.files.toLocaleString('en-US')}/${list.files.length.toLocaleString('en-US')} files, ${state.resources.toLocaleString('en-US')} resources (${Math.round(rate).toLocaleString('en-US')}/s), about ${duration(left)} left`);
     };
     const report = await runImport(vigil, list, { workers: IMPORT_WORKERS, onProgress });
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = report.seconds;
     if (report.failed > 0) throw new Error(`the import failed for ${report.failed} file(s) or entries`);
     progress(`imported ${report.resources.toLocaleString('en-US')} resources in ${seconds.toFixed(1)} s; looking up the patients' ids by MRN`);
     return { patients, resources: report.resources, seconds, generateSeconds, data: { patients: await lookUpPatients(vigil, noted), recentCodes } };

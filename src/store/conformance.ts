@@ -9,7 +9,8 @@ export interface StoreFactory {
   dispose(store: Store): Promise<void>;
 }
 
-function row(over: Partial<NewVersionRow> = {}): NewVersionRow {
+/** A version row for store tests: a Patient p1 of tenant t1, version 1, unless `over` says otherwise. */
+export function row(over: Partial<NewVersionRow> = {}): NewVersionRow {
   return {
     tenant: 't1',
     type: 'Patient',

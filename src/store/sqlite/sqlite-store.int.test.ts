@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { storeConformance } from '../conformance.js';
+import { row, storeConformance } from '../conformance.js';
 import { SqliteStore } from './sqlite-store.js';
 import { candidateCountSql } from './search-sql.js';
 import type { Store } from '../types.js';
@@ -44,7 +44,7 @@ describe('sqlite store: immutability at the database level', () => {
     const store = new SqliteStore(path);
     try {
       await store.tx(async (tx) =>
-        tx.append({ tenant: 't', type: 'Patient', id: 'x', versionId: 1, lastUpdated: '2026-01-01T00:00:00.000Z', deleted: false, keyVersion: 1, box: Buffer.from('b'), indexDigest: Buffer.alloc(32), leaf: Buffer.alloc(32) }),
+        tx.append(row({ tenant: 't', id: 'x' })),
       );
       const raw = new Database(path);
       try {
@@ -156,7 +156,7 @@ describe('sqlite store: the covering index of ranges', () => {
     await store.tx(async (tx) => {
       for (let i = 1; i <= n; i++) {
         const id = `o${String(i).padStart(3, '0')}`;
-        await tx.append({ tenant: 't1', type: 'Observation', id, versionId: 1, lastUpdated: '2026-01-01T00:00:00.000Z', deleted: false, keyVersion: 1, box: Buffer.from([i]), indexDigest: Buffer.alloc(32), leaf: Buffer.alloc(32, i % 250) });
+        await tx.append(row({ type: 'Observation', id, box: Buffer.from([i]), leaf: Buffer.alloc(32, i % 250) }));
         await tx.replaceIndex('t1', 'Observation', id, { hashes: [{ param: 'code', hash: code }], ranges: [{ param: 'date', lo: i * 86_400_000, hi: (i + 1) * 86_400_000 - 1, unit: null, unit2: null }] });
       }
     });
@@ -209,7 +209,7 @@ describe('sqlite store: the plan of an id-ordered page', () => {
           const patient = i % 30 === 0;
           const id = `r${String(i).padStart(5, '0')}`;
           const type = patient ? 'Patient' : 'Filler';
-          await tx.append({ tenant: 't1', type, id, versionId: 1, lastUpdated: '2026-01-01T00:00:00.000Z', deleted: false, keyVersion: 1, box: Buffer.from([1]), indexDigest: Buffer.alloc(32), leaf: Buffer.alloc(32, i % 250) });
+          await tx.append(row({ type, id, leaf: Buffer.alloc(32, i % 250) }));
           if (patient && i % 100 < 30) await tx.replaceIndex('t1', type, id, { hashes: [{ param: 'code', hash: code }], ranges: [] });
         }
       });
@@ -238,7 +238,7 @@ describe('sqlite store: the write-ahead log of a bulk loader', () => {
       const box = Buffer.alloc(40_000, 7);
       for (let i = 0; i < n; i++) {
         await store.tx(async (tx) =>
-          tx.append({ tenant: 't', type: 'Binary', id: `b${i}`, versionId: 1, lastUpdated: '2026-01-01T00:00:00.000Z', deleted: false, keyVersion: 1, box, indexDigest: Buffer.alloc(32), leaf: Buffer.alloc(32) }),
+          tx.append(row({ type: 'Binary', id: `b${i}`, box })),
         );
       }
       // `log` is the frames in the log now (a PASSIVE checkpoint copies what it can and empties nothing).
@@ -295,7 +295,7 @@ describe('sqlite store: the write-ahead log of a bulk loader', () => {
     const other = new Database(path);
     other.prepare('SELECT COUNT(*) FROM meta').get();
     try {
-      const version = (i: number, box: Buffer) => ({ tenant: 't', type: 'Binary', id: `b${i}`, versionId: 1, lastUpdated: '2026-01-01T00:00:00.000Z', deleted: false, keyVersion: 1, box, indexDigest: Buffer.alloc(32), leaf: Buffer.alloc(32) });
+      const version = (i: number, box: Buffer) => row({ type: 'Binary', id: `b${i}`, box });
       const box = Buffer.alloc(40_000, 7);
       for (let i = 0; i < 2_000; i++) await bulk.tx(async (tx) => tx.append(version(i, box)));
       // Closed without its final checkpoint, as when a server's readers held the log.

@@ -129,14 +129,15 @@ const WAL_KEEP_BYTES = 64 * 2 ** 20;
 /** The page cache of a connection unless told otherwise, and always a bulk loader's (a larger one did not help it). */
 const CACHE_MB = 64;
 
-function connect(path: string, checkpointPages: number, cacheMb: number): Db {
+/** A connection with Vigil's settings; a bulk loader's (`bulk`) lets the log grow long and keeps all of its file. */
+function connect(path: string, cacheMb: number, bulk = false): Db {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode survives a process crash; a power cut may lose the last commits (docs/operations.md).
   db.pragma('synchronous = NORMAL');
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  db.pragma(`wal_autocheckpoint = ${checkpointPages}`);
-  if (checkpointPages === CHECKPOINT_PAGES) db.pragma(`journal_size_limit = ${WAL_KEEP_BYTES}`);
+  db.pragma(`wal_autocheckpoint = ${bulk ? BULK_CHECKPOINT_PAGES : CHECKPOINT_PAGES}`);
+  if (!bulk) db.pragma(`journal_size_limit = ${WAL_KEEP_BYTES}`);
   // The default is 2 MB: with more, the search index's hot pages stay in memory and a search at
   // millions of index rows no longer reads them back from the OS (the server: VIGIL_SQLITE_CACHE_MB).
   db.pragma(`cache_size = ${-Math.round(cacheMb * 1024)}`);
@@ -178,8 +179,9 @@ export class SqliteStore implements Store {
   constructor(path: string, options: StoreOptions = {}) {
     this.#path = path;
     this.#gate = options.writeGate;
-    const cacheMb = options.bulk === true ? CACHE_MB : (options.cacheMb ?? CACHE_MB);
-    this.#writer = connect(path, options.bulk === true ? BULK_CHECKPOINT_PAGES : CHECKPOINT_PAGES, cacheMb);
+    const bulk = options.bulk === true;
+    const cacheMb = bulk ? CACHE_MB : (options.cacheMb ?? CACHE_MB);
+    this.#writer = connect(path, cacheMb, bulk);
     this.#writer.exec(SCHEMA);
     // Stores made before the covering index of ranges: it was built by SCHEMA just now; the old one goes.
     this.#writer.exec('DROP INDEX IF EXISTS search_range_rid');
@@ -191,7 +193,7 @@ export class SqliteStore implements Store {
     else if (Number(found.value) > SCHEMA_VERSION) throw new VigilError('ERR_CONFIG', 'The data directory was written by a newer Vigil');
     // Statistics first: the reader plans with those it finds when it opens (see #reloadReaderStats).
     this.optimizeSync();
-    this.#reader = connect(path, CHECKPOINT_PAGES, cacheMb);
+    this.#reader = connect(path, cacheMb);
     const w = this.#writer;
     const r = this.#reader;
     this.#s = {
