@@ -3,7 +3,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { VigilError } from '../../errors.js';
 import type { SearchClause, Store, VersionRow } from '../../store/index.js';
 import { normalize, type BlindIndex } from './blind-index.js';
-import { planClauses, type Confirm, type PlanContext } from './plan.js';
+import { indexHashes, planClauses, type Confirm, type PlanContext } from './plan.js';
 import { searchParams, type SearchParam } from './params.js';
 import { parseSearch, type Clause, type IncludeSpec, type SearchRequest, type SortKey } from './parse.js';
 import { paramValues } from './values.js';
@@ -353,7 +353,7 @@ export class SearchEngine {
     for (const param of params) {
       const targets = frontier.filter((f) => spec.targetType === undefined || f.type === spec.targetType).map((f) => `${f.type}/${f.id}`);
       if (targets.length === 0) continue;
-      const hashes = targets.map((t) => this.#o.blind.hash(spec.sourceType, param.code, 'r', t));
+      const hashes = targets.flatMap((t) => indexHashes(this.#o.blind, spec.sourceType, param, 'r', t));
       const rows = await this.#o.store.searchCandidates({
         tenant: this.#o.tenant,
         type: spec.sourceType,

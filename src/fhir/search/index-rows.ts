@@ -2,7 +2,7 @@ import { toTypedValue, type TypedValue } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import type { HashIndexRow, RangeIndexRow, IndexRows } from '../../store/index.js';
 import { BlindIndex, PREFIX_LENGTHS, TEXT_PREFIXES, normalize, prefix, trigrams, type HashTag } from './blind-index.js';
-import { indexedParams, type SearchParam } from './params.js';
+import { INDEX_FORMAT, indexedParams, type IndexFormat, type SearchParam } from './params.js';
 import { paramValues, type ParamValues } from './values.js';
 import { patientsOf } from '../compartment.js';
 
@@ -48,10 +48,13 @@ export class IndexBuilder {
   readonly #base: string;
   /** Hashes of repeated non-identifying forms (status codes, LOINC codes, references): an HMAC costs microseconds, a lookup far less. */
   readonly #cache = new Map<string, Buffer>();
+  readonly #format: IndexFormat;
 
-  constructor(blind: BlindIndex, fhirBaseUrl: string) {
+  /** `format` 1 builds the rows earlier versions wrote, for rebuilding their versions' index (restore). */
+  constructor(blind: BlindIndex, fhirBaseUrl: string, format: IndexFormat = INDEX_FORMAT) {
     this.#blind = blind;
     this.#base = fhirBaseUrl;
+    this.#format = format;
   }
 
   #hash(type: string, param: string, tag: HashTag, value: string): Buffer {
@@ -77,7 +80,7 @@ export class IndexBuilder {
       const hash = this.#hash(type, param, tag, value);
       hashes.set(`${param}\u0000${hash.toString('latin1')}`, { param, hash });
     };
-    for (const param of indexedParams(type)) {
+    for (const param of indexedParams(type, this.#format)) {
       const found = paramValues(resource, param, this.#base, root);
       if (found === undefined || found.values.length === 0) continue;
       add(param.code, 'm', '');

@@ -26,6 +26,12 @@ export interface SearchParam {
    * as plaintext ranges (strings, tokens and references are always blind-indexed).
    */
   readonly identifying: boolean;
+  /**
+   * For a parameter whose expression is exactly the union of other parameters' of its type
+   * (`combo-code` is `code | component-code`): those parameters. Its values are theirs, so it is
+   * not indexed under its own name; a search by it looks up their rows.
+   */
+  readonly parts?: readonly SearchParam[];
 }
 
 /** Dates that identify a person (with a name or an address they are enough to re-identify). */
@@ -109,7 +115,38 @@ function build(): Map<string, Map<string, SearchParam>> {
       });
     }
   }
+  for (const params of map.values()) {
+    // Parts are taken from the parameters that are not unions themselves, which are indexed.
+    const unions = new Set([...params.values()].filter((p) => unionParts(p, [...params.values()]) !== undefined));
+    const plain = [...params.values()].filter((p) => !unions.has(p));
+    for (const param of unions) {
+      const parts = unionParts(param, plain);
+      if (parts !== undefined) params.set(param.code, { ...param, parts });
+    }
+  }
   return map;
+}
+
+/**
+ * The other parameters of one type whose expressions, together, are exactly `param`'s branches,
+ * with the same type and targets (so each value is indexed in the same forms). Undefined when
+ * the branches are not covered, or covered only by `param` itself.
+ */
+function unionParts(param: SearchParam, params: readonly SearchParam[]): SearchParam[] | undefined {
+  if (param.type === 'composite' || param.type === 'special') return undefined;
+  const own = new Set(branches(param.expression));
+  if (own.size < 2) return undefined;
+  const parts = params.filter(
+    (q) =>
+      q !== param &&
+      q.type === param.type &&
+      q.identifying === param.identifying &&
+      q.targets.join() === param.targets.join() &&
+      branches(q.expression).length < own.size &&
+      branches(q.expression).every((b) => own.has(b)),
+  );
+  const covered = new Set(parts.flatMap((q) => branches(q.expression)));
+  return covered.size === own.size ? parts : undefined;
 }
 
 /** The search parameters of a resource type, keyed by code (R4 definitions, incl. `_id`, `_lastUpdated`, `_tag`...). */
@@ -122,14 +159,34 @@ export function searchParam(type: string, code: string): SearchParam | undefined
   return searchParams(type).get(code);
 }
 
-/** Parameters that are stored as values (not composite or special), the ones written to the index. */
-export function indexedParams(type: string): readonly SearchParam[] {
-  let list = indexed.get(type);
+/**
+ * How a resource's index rows are built. Format 1, which earlier versions wrote, also has rows
+ * under union parameters (`combo-code`), repeating their parts' rows; format 2 leaves them out.
+ * Searches read only rows both formats write, so a store may hold both; a point-in-time restore
+ * rebuilds a version's rows in the format its digest was committed in.
+ */
+export type IndexFormat = 1 | 2;
+export const INDEX_FORMAT: IndexFormat = 2;
+
+/**
+ * Parameters that are stored as values (not composite or special), the ones written to the index:
+ * in format 2, not union parameters, whose values are their parts'.
+ */
+export function indexedParams(type: string, format: IndexFormat = INDEX_FORMAT): readonly SearchParam[] {
+  const key = `${format}:${type}`;
+  let list = indexed.get(key);
   if (list === undefined) {
-    list = [...searchParams(type).values()].filter((p) => p.type !== 'composite' && p.type !== 'special' && p.code !== '_id' && p.code !== '_lastUpdated');
-    indexed.set(type, list);
+    list = [...searchParams(type).values()].filter(
+      (p) => p.type !== 'composite' && p.type !== 'special' && p.code !== '_id' && p.code !== '_lastUpdated' && (format === 1 || p.parts === undefined),
+    );
+    indexed.set(key, list);
   }
   return list;
+}
+
+/** The parameters whose index rows hold `param`'s values: its parts for a union, else itself. */
+export function storedUnder(param: SearchParam): readonly SearchParam[] {
+  return param.parts ?? [param];
 }
 
 const indexed = new Map<string, readonly SearchParam[]>();

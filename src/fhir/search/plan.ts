@@ -4,7 +4,7 @@ import type { RangeCondition, SearchClause } from '../../store/index.js';
 import { BlindIndex, CONTAINS_MIN, normalize, prefix, prefixLength, textPrefixLength, trigrams } from './blind-index.js';
 import { BUCKET_YEAR_MAX, BUCKET_YEAR_MIN, dateBuckets } from './index-rows.js';
 import { numberConditions, parseDateValue, rangeConditions, rangeMatches } from './conditions.js';
-import type { SearchParam } from './params.js';
+import { storedUnder, type SearchParam } from './params.js';
 import { splitPipes, splitPrefix, unescape, type Clause } from './parse.js';
 import { normalizeReference, paramValues, type TokenValue } from './values.js';
 
@@ -29,6 +29,30 @@ export interface PlanContext {
 
 const MAX_BUCKETS = 5000;
 
+type Tag = Parameters<BlindIndex['hash']>[2];
+
+/**
+ * The hashes a value of `param` is indexed under: one, or one per part of a union parameter
+ * (`combo-code` matches what `code` or `component-code` holds). Listed in one clause, they are OR-ed.
+ */
+export function indexHashes(blind: BlindIndex, type: string, param: SearchParam, tag: Tag, value: string): Uint8Array[] {
+  return storedUnder(param).map((part) => blind.hash(type, part.code, tag, value));
+}
+
+/** Matches the resources where `param` has a value (its `:missing` marker). */
+function present(ctx: PlanContext, param: SearchParam): Extract<SearchClause, { kind: 'hash' }> {
+  return { kind: 'hash', param: param.code, hashes: indexHashes(ctx.blind, ctx.type, param, 'm', '') };
+}
+
+/**
+ * One value's range clauses over the rows of `param` (a union's are its parts'): matching when any
+ * part has a row in range or, with `negate`, when none has.
+ */
+function rangeClauses(param: SearchParam, conditions: (part: SearchParam) => readonly RangeCondition[], negate: boolean): SearchClause[] {
+  const clauses = storedUnder(param).map((part): SearchClause => ({ kind: 'range', param: part.code, any: conditions(part), ...(negate ? { negate } : {}) }));
+  return negate || clauses.length === 1 ? clauses : [{ kind: 'any', groups: clauses.map((c) => [c]) }];
+}
+
 /**
  * OR of several values: when any value needs confirming, every value's exact test runs (a
  * candidate found through an exact value must not be dropped, nor one found through a loose one kept).
@@ -41,30 +65,30 @@ function anyConfirm(planned: { test: Confirm; loose: boolean }[]): Confirm | und
 /** Plans one value of a string parameter. */
 function stringValue(ctx: PlanContext, param: SearchParam, modifier: string | undefined, raw: string): { group: SearchClause[]; test: Confirm; loose: boolean } {
   const value = unescape(raw);
-  const h = (tag: Parameters<BlindIndex['hash']>[2], v: string): Uint8Array => ctx.blind.hash(ctx.type, param.code, tag, v);
+  const h = (tag: Tag, v: string): Uint8Array[] => indexHashes(ctx.blind, ctx.type, param, tag, v);
   const values = (r: Resource): string[] => {
     const found = paramValues(r, param, ctx.fhirBaseUrl);
     return found?.type === 'string' ? found.values : [];
   };
-  if (modifier === 'exact') return { group: [{ kind: 'hash', param: param.code, hashes: [h('e', value)] }], test: (r) => values(r).includes(value), loose: false };
+  if (modifier === 'exact') return { group: [{ kind: 'hash', param: param.code, hashes: h('e', value) }], test: (r) => values(r).includes(value), loose: false };
   const norm = normalize(value);
   const length = Array.from(norm).length;
   if (modifier === 'contains') {
     const test: Confirm = (r) => values(r).some((v) => normalize(v).includes(norm));
-    if (length < CONTAINS_MIN) return { group: [{ kind: 'hash', param: param.code, hashes: [h('m', '')] }], test, loose: true };
+    if (length < CONTAINS_MIN) return { group: [present(ctx, param)], test, loose: true };
     // One of the three alignments of the query lines up with the value's indexed trigrams.
-    const alignments: SearchClause[][] = [0, 1, 2].map((offset) => trigrams(norm, 3, offset).map((g) => ({ kind: 'hash', param: param.code, hashes: [h('g', g)] })));
+    const alignments: SearchClause[][] = [0, 1, 2].map((offset) => trigrams(norm, 3, offset).map((g) => ({ kind: 'hash', param: param.code, hashes: h('g', g) })));
     return { group: [{ kind: 'any', groups: alignments }], test, loose: true };
   }
   const indexed = prefixLength(length);
-  if (indexed === 0) return { group: [{ kind: 'hash', param: param.code, hashes: [h('m', '')] }], test: () => true, loose: false };
-  const group: SearchClause[] = [{ kind: 'hash', param: param.code, hashes: [h('p', prefix(norm, indexed))] }];
+  if (indexed === 0) return { group: [present(ctx, param)], test: () => true, loose: false };
+  const group: SearchClause[] = [{ kind: 'hash', param: param.code, hashes: h('p', prefix(norm, indexed)) }];
   return { group, test: (r) => values(r).some((v) => normalize(v).startsWith(norm)), loose: indexed !== length };
 }
 
 /** Plans one value of a token parameter (hash forms only; `:not` is applied by the caller). */
 function tokenHashes(ctx: PlanContext, param: SearchParam, modifier: string | undefined, raw: string): { hashes: Uint8Array[]; test: Confirm; loose: boolean } {
-  const h = (tag: Parameters<BlindIndex['hash']>[2], v: string): Uint8Array => ctx.blind.hash(ctx.type, param.code, tag, v);
+  const h = (tag: Tag, v: string): Uint8Array[] => indexHashes(ctx.blind, ctx.type, param, tag, v);
   const tokens = (r: Resource): TokenValue[] => {
     const found = paramValues(r, param, ctx.fhirBaseUrl);
     return found?.type === 'token' ? found.values : [];
@@ -75,48 +99,48 @@ function tokenHashes(ctx: PlanContext, param: SearchParam, modifier: string | un
     const length = Array.from(norm).length;
     const indexed = textPrefixLength(length);
     // Shorter than the shortest indexed prefix: every resource with a value is a candidate.
-    if (indexed === 0) return { hashes: [h('m', '')], test, loose: true };
-    return { hashes: [h('x', prefix(norm, indexed))], test, loose: indexed !== length };
+    if (indexed === 0) return { hashes: h('m', ''), test, loose: true };
+    return { hashes: h('x', prefix(norm, indexed)), test, loose: indexed !== length };
   }
   const parts = splitPipes(raw);
   if (parts.length === 1) {
     const code = parts[0] ?? '';
-    return { hashes: [h('c', code)], test: (r) => tokens(r).some((t) => t.code === code), loose: false };
+    return { hashes: h('c', code), test: (r) => tokens(r).some((t) => t.code === code), loose: false };
   }
   if (parts.length !== 2) throw new VigilError('ERR_BAD_REQUEST', 'A token search value has more than one |');
   const [system, code] = parts as [string, string];
   if (system === '' && code === '') throw new VigilError('ERR_BAD_REQUEST', 'A token search value is empty');
-  if (system === '') return { hashes: [h('n', code)], test: (r) => tokens(r).some((t) => t.system === undefined && t.code === code), loose: false };
-  if (code === '') return { hashes: [h('y', system)], test: (r) => tokens(r).some((t) => t.system === system), loose: false };
-  return { hashes: [h('s', `${system}|${code}`)], test: (r) => tokens(r).some((t) => t.system === system && t.code === code), loose: false };
+  if (system === '') return { hashes: h('n', code), test: (r) => tokens(r).some((t) => t.system === undefined && t.code === code), loose: false };
+  if (code === '') return { hashes: h('y', system), test: (r) => tokens(r).some((t) => t.system === system), loose: false };
+  return { hashes: h('s', `${system}|${code}`), test: (r) => tokens(r).some((t) => t.system === system && t.code === code), loose: false };
 }
 
 function referenceHashes(ctx: PlanContext, param: SearchParam, modifier: string | undefined, raw: string): Uint8Array[] {
   const value = unescape(raw);
-  const h = (tag: 'r' | 'i', v: string): Uint8Array => ctx.blind.hash(ctx.type, param.code, tag, v);
-  if (modifier !== undefined) return [h('r', `${modifier}/${value}`)];
-  if (value.includes('/')) return [h('r', normalizeReference(value, ctx.fhirBaseUrl))];
-  if (param.targets.length === 1) return [h('r', `${param.targets[0] ?? ''}/${value}`)];
-  return [h('i', value)];
+  const h = (tag: 'r' | 'i', v: string): Uint8Array[] => indexHashes(ctx.blind, ctx.type, param, tag, v);
+  if (modifier !== undefined) return h('r', `${modifier}/${value}`);
+  if (value.includes('/')) return h('r', normalizeReference(value, ctx.fhirBaseUrl));
+  if (param.targets.length === 1) return h('r', `${param.targets[0] ?? ''}/${value}`);
+  return h('i', value);
 }
 
 /** Year (then month, day) bucket hashes that cover every identifying date the range test could accept. */
 function bucketHashes(ctx: PlanContext, param: SearchParam, lo: number, hi: number): Uint8Array[] {
-  const h = (tag: 'dy' | 'dm' | 'dd', v: string): Uint8Array => ctx.blind.hash(ctx.type, param.code, tag, v);
-  const out: Uint8Array[] = [h('dy', 'other')];
+  const h = (tag: 'dy' | 'dm' | 'dd', v: string): Uint8Array[] => indexHashes(ctx.blind, ctx.type, param, tag, v);
+  const out: Uint8Array[] = h('dy', 'other');
   const fromYear = Math.max(BUCKET_YEAR_MIN, Number.isFinite(lo) ? new Date(lo).getUTCFullYear() : BUCKET_YEAR_MIN);
   const toYear = Math.min(BUCKET_YEAR_MAX, Number.isFinite(hi) ? new Date(hi).getUTCFullYear() : BUCKET_YEAR_MAX);
   if (toYear - fromYear > MAX_BUCKETS) throw new VigilError('ERR_BAD_REQUEST', 'A date range is too wide');
   if (fromYear === toYear && Number.isFinite(lo) && Number.isFinite(hi) && hi - lo < 32 * 86_400_000) {
     // Within one month or less: day buckets when the range is a few days, else the month's bucket.
     if (hi - lo <= 7 * 86_400_000) {
-      for (let t = lo; t <= hi + 86_400_000; t += 86_400_000) out.push(h('dd', dateBuckets(Math.min(t, hi)).dd));
+      for (let t = lo; t <= hi + 86_400_000; t += 86_400_000) out.push(...h('dd', dateBuckets(Math.min(t, hi)).dd));
       // Dates of month or year precision can also satisfy the test (e.g. `ne`, `ap`): keep their buckets.
-      out.push(h('dm', dateBuckets(lo).dm), h('dy', dateBuckets(lo).dy));
+      out.push(...h('dm', dateBuckets(lo).dm), ...h('dy', dateBuckets(lo).dy));
       return out;
     }
   }
-  for (let y = fromYear; y <= toYear; y++) out.push(h('dy', String(y)));
+  for (let y = fromYear; y <= toYear; y++) out.push(...h('dy', String(y)));
   return out;
 }
 
@@ -174,7 +198,7 @@ export async function planClauses(ctx: PlanContext, clauses: readonly Clause[]):
 }
 
 /** Plans a date value: plaintext range rows for clinical dates, bucket hashes plus decryption for identifying ones. */
-function dateValue(ctx: PlanContext, param: SearchParam, raw: string): { group: SearchClause[]; test: Confirm; loose: boolean; negate: boolean } {
+function dateValue(ctx: PlanContext, param: SearchParam, raw: string): { group: SearchClause[]; test: Confirm; loose: boolean } {
   const { prefix: p, rest } = splitPrefix(raw);
   const q = parseDateValue(rest);
   const test: Confirm = (r) => {
@@ -185,22 +209,29 @@ function dateValue(ctx: PlanContext, param: SearchParam, raw: string): { group: 
   };
   if (param.identifying) {
     const wide = identifyingWindow(ctx, raw);
-    const hashes = wide === undefined ? [ctx.blind.hash(ctx.type, param.code, 'm', '')] : bucketHashes(ctx, param, wide.lo, wide.hi);
-    return { group: [{ kind: 'hash', param: param.code, hashes }], test, loose: true, negate: false };
+    const group = wide === undefined ? [present(ctx, param)] : [{ kind: 'hash', param: param.code, hashes: bucketHashes(ctx, param, wide.lo, wide.hi) } as const];
+    return { group, test, loose: true };
   }
   const { any, negate } = rangeConditions(p, q, ctx.now);
-  return { group: [{ kind: 'range', param: param.code, any }], test, loose: false, negate };
+  // A `ne` value is "has a value and none equal".
+  return { group: negate ? [present(ctx, param), ...rangeClauses(param, () => any, true)] : rangeClauses(param, () => any, false), test, loose: false };
 }
 
-function quantityValue(ctx: PlanContext, param: SearchParam, raw: string): { conditions: RangeCondition[]; negate: boolean } {
+/** One number or quantity value's range clauses; a unit is hashed under the parameter whose rows are read. */
+function quantityValue(ctx: PlanContext, param: SearchParam, raw: string): SearchClause[] {
   const parts = splitPipes(raw);
   const { prefix: p, rest } = splitPrefix(parts[0] ?? '');
   const { any, negate } = numberConditions(p, rest);
-  if (param.type === 'number' || parts.length === 1) return { conditions: any, negate };
-  if (parts.length !== 3) throw new VigilError('ERR_BAD_REQUEST', 'A quantity search value must be number|system|code');
-  const [, system, code] = parts as [string, string, string];
-  const unit = system !== '' ? { unit: ctx.blind.hash(ctx.type, param.code, 's', `${system}|${code}`) } : code !== '' ? { unit2: ctx.blind.hash(ctx.type, param.code, 'c', code) } : {};
-  return { conditions: any.map((c) => ({ ...c, ...unit })), negate };
+  let conditions: (part: SearchParam) => readonly RangeCondition[] = () => any;
+  if (param.type === 'quantity' && parts.length > 1) {
+    if (parts.length !== 3) throw new VigilError('ERR_BAD_REQUEST', 'A quantity search value must be number|system|code');
+    const [, system, code] = parts as [string, string, string];
+    const unit = (part: SearchParam): { unit?: Uint8Array; unit2?: Uint8Array } =>
+      system !== '' ? { unit: ctx.blind.hash(ctx.type, part.code, 's', `${system}|${code}`) } : code !== '' ? { unit2: ctx.blind.hash(ctx.type, part.code, 'c', code) } : {};
+    conditions = (part: SearchParam) => any.map((c) => ({ ...c, ...unit(part) }));
+  }
+  // A `ne` value is "has a value and none equal".
+  return negate ? [present(ctx, param), ...rangeClauses(param, conditions, true)] : rangeClauses(param, conditions, false);
 }
 
 /**
@@ -227,7 +258,7 @@ export async function planClause(ctx: PlanContext, clause: Clause): Promise<Plan
     case 'chain': {
       const ids = await ctx.resolveIds(clause.targetType, clause.inner);
       if (ids.length === 0) return { clauses: [{ kind: 'none' }] };
-      return { clauses: [{ kind: 'hash', param: clause.param.code, hashes: ids.map((id) => ctx.blind.hash(ctx.type, clause.param.code, 'r', `${clause.targetType}/${id}`)) }] };
+      return { clauses: [{ kind: 'hash', param: clause.param.code, hashes: ids.flatMap((id) => indexHashes(ctx.blind, ctx.type, clause.param, 'r', `${clause.targetType}/${id}`)) }] };
     }
     case 'has': {
       const refs = await ctx.resolveReferences(clause.sourceType, clause.inner, clause.refParam);
@@ -242,8 +273,8 @@ export async function planClause(ctx: PlanContext, clause: Clause): Promise<Plan
 function planValue(ctx: PlanContext, param: SearchParam, modifier: string | undefined, values: readonly string[]): PlannedClause {
   const code = param.code;
   if (modifier === 'missing') {
-    const present: SearchClause = { kind: 'hash', param: code, hashes: [ctx.blind.hash(ctx.type, code, 'm', '')] };
-    return { clauses: [values[0] === 'true' ? { ...present, negate: true } : present] };
+    const has = present(ctx, param);
+    return { clauses: [values[0] === 'true' ? { ...has, negate: true } : has] };
   }
   switch (param.type) {
     case 'string': {
@@ -259,24 +290,14 @@ function planValue(ctx: PlanContext, param: SearchParam, modifier: string | unde
     case 'reference':
       return { clauses: [{ kind: 'hash', param: code, hashes: values.flatMap((v) => referenceHashes(ctx, param, modifier, v)) }] };
     case 'uri':
-      return { clauses: [{ kind: 'hash', param: code, hashes: values.map((v) => ctx.blind.hash(ctx.type, code, 'u', unescape(v))) }] };
+      return { clauses: [{ kind: 'hash', param: code, hashes: values.flatMap((v) => indexHashes(ctx.blind, ctx.type, param, 'u', unescape(v))) }] };
     case 'date': {
       const planned = values.map((v) => dateValue(ctx, param, v));
-      const present: SearchClause = { kind: 'hash', param: code, hashes: [ctx.blind.hash(ctx.type, code, 'm', '')] };
-      // A `ne` value is "has a value and none equal"; several values are OR-ed.
-      const groups = planned.map((p) => (p.negate ? [present, ...p.group.map((c) => ({ ...c, negate: true }) as SearchClause)] : p.group));
-      return { clauses: [{ kind: 'any', groups }], ...optional(anyConfirm(planned)) };
+      return { clauses: [{ kind: 'any', groups: planned.map((p) => p.group) }], ...optional(anyConfirm(planned)) };
     }
     case 'number':
-    case 'quantity': {
-      const present: SearchClause = { kind: 'hash', param: code, hashes: [ctx.blind.hash(ctx.type, code, 'm', '')] };
-      const groups = values.map((v) => {
-        const q = quantityValue(ctx, param, v);
-        const range: SearchClause = { kind: 'range', param: code, any: q.conditions };
-        return q.negate ? [present, { ...range, negate: true }] : [range];
-      });
-      return { clauses: [{ kind: 'any', groups }] };
-    }
+    case 'quantity':
+      return { clauses: [{ kind: 'any', groups: values.map((v) => quantityValue(ctx, param, v)) }] };
     default:
       throw new VigilError('ERR_BAD_REQUEST', 'This search parameter type is not supported');
   }

@@ -146,6 +146,39 @@ function address(r: Rand, home = true): Json {
   });
 }
 
+/**
+ * Blood pressure panels: their values are in components, so `combo-code`, `combo-value-quantity`,
+ * `combo-value-concept` and `combo-data-absent-reason` (union parameters, not indexed under their
+ * own names) differ from `code` and `value-quantity`. A few panels also carry a value of their own.
+ */
+function panels(r: Rand, patIds: readonly string[]): Json[] {
+  const component = (code: string, display: string): Json => {
+    const form = r.int(10);
+    const value =
+      form < 6
+        ? { valueQuantity: { value: quantityValue(r, 50, 190), unit: 'mmHg', system: UCUM, code: 'mm[Hg]' } }
+        : form < 8
+          ? { valueQuantity: { value: quantityValue(r, 50, 190), unit: 'mmHg' } }
+          : form < 9
+            ? { valueCodeableConcept: { coding: [{ system: SNOMED, code: r.pick(['271650006', '163031004']) }], text: r.pick(['Diastolic pressure', 'High']) } }
+            : { dataAbsentReason: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/data-absent-reason', code: r.pick(['unknown', 'asked-declined']) }] } };
+    return { code: { coding: [{ system: LOINC, code, display }], ...(r.chance(0.3) ? { text: display } : {}) }, ...value };
+  };
+  return Array.from({ length: 30 }, (_, i) =>
+    cut({
+      resourceType: 'Observation',
+      id: `obs-bp-${pad(i + 1)}`,
+      status: 'final',
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+      code: { coding: [{ system: LOINC, code: '85354-9', display: 'Blood pressure panel' }] },
+      subject: { reference: `Patient/${r.pick(patIds)}` },
+      effectiveDateTime: dateTimeText(r, 2018, 2024),
+      component: i % 7 === 6 ? [component('8480-6', 'Systolic blood pressure')] : [component('8480-6', 'Systolic blood pressure'), component('8462-4', 'Diastolic blood pressure')],
+      ...(i % 10 === 0 ? { valueQuantity: { value: quantityValue(r, 60, 120), unit: 'mmHg', system: UCUM, code: 'mm[Hg]' } } : i % 10 === 5 ? { dataAbsentReason: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/data-absent-reason', code: 'unknown' }] } } : {}),
+    }),
+  );
+}
+
 /** The whole data set, in an order where every reference points backwards. */
 function generate(r: Rand, base: string): Json[] {
   const out: Json[] = [];
@@ -331,6 +364,7 @@ function generate(r: Rand, base: string): Json[] {
       }),
     );
   }
+  out.push(...panels(new Rand(8462), patIds));
   for (let i = 0; i < 20; i++) {
     out.push(
       cut({
@@ -685,6 +719,23 @@ class QueryMaker {
     this.add('reference', 'Observation', [['performer', 'shared-1']]);
   }
 
+  /**
+   * Union parameters (`combo-*`): their index rows are their parts', so every form and modifier
+   * must find what the parts hold, components included, and the negated forms must exclude it.
+   */
+  unions(): void {
+    const queries: [string, string][][] = [
+      [['combo-code', '8462-4']], [['combo-code', `${LOINC}|8480-6`]], [['combo-code', '85354-9,8462-4']], [['combo-code:not', '8462-4']],
+      [['combo-code:text', 'diastolic']], [['combo-code:missing', 'false']], [['combo-code', '8480-6'], ['code', '85354-9']], [['component-code', '8462-4']],
+      [['combo-value-quantity', 'gt150']], [['combo-value-quantity', `lt90|${UCUM}|mm[Hg]`]], [['combo-value-quantity', 'ge100||mmHg']], [['combo-value-quantity', 'ne120']],
+      [['combo-value-quantity:missing', 'true']], [['combo-value-quantity:missing', 'false'], ['code', '85354-9']], [['component-value-quantity', 'gt120']],
+      [['combo-value-concept', '271650006']], [['combo-value-concept', `${SNOMED}|266919005,163031004`]], [['combo-value-concept:missing', 'false']],
+      [['combo-data-absent-reason', 'unknown']], [['combo-data-absent-reason:not', 'unknown'], ['code', '85354-9']], [['combo-data-absent-reason:missing', 'false']],
+    ];
+    for (const q of queries) this.add('union', 'Observation', q);
+    this.add('union', 'Patient', [['_has:Observation:subject:combo-code', '8462-4']]);
+  }
+
   uris(): void {
     for (const [t, v] of [['Patient', PROFILE], ['Patient', 'http://example.org/fhir/StructureDefinition/other'], ['Observation', PROFILE], ['Patient', `${PROFILE},http://x.example/p`]] as const) this.add('uri', t, [['_profile', v]]);
     this.add('uri', 'Patient', [['_profile:missing', 'true']]);
@@ -943,6 +994,7 @@ describe('search over encrypted data matches a brute-force reference', () => {
     maker.includes();
     maker.sparse();
     maker.posts();
+    maker.unions();
     const counts = new Map<string, number>();
     const mismatches: string[] = [];
     let requests = 0;

@@ -1,0 +1,69 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { Observation } from '@medplum/fhirtypes';
+import { BlindIndex } from './blind-index.js';
+import { IndexBuilder } from './index-rows.js';
+import { indexedParams, searchParam, searchParams, storedUnder } from './params.js';
+import { loadDefinitions } from '../definitions.js';
+
+const LOINC = 'http://loinc.org';
+const UCUM = 'http://unitsofmeasure.org';
+const BASE = 'https://vigil.example/fhir';
+
+/** A blood pressure panel: its codes and values are in components, as real ones are. */
+const PANEL: Observation = {
+  resourceType: 'Observation',
+  id: 'bp-1',
+  status: 'final',
+  code: { coding: [{ system: LOINC, code: '85354-9', display: 'Blood pressure panel' }] },
+  subject: { reference: 'Patient/p1' },
+  effectiveDateTime: '2024-05-01T10:00:00Z',
+  component: [
+    { code: { coding: [{ system: LOINC, code: '8480-6', display: 'Systolic blood pressure' }] }, valueQuantity: { value: 142, unit: 'mmHg', system: UCUM, code: 'mm[Hg]' } },
+    { code: { coding: [{ system: LOINC, code: '8462-4', display: 'Diastolic blood pressure' }] }, valueQuantity: { value: 91, unit: 'mmHg', system: UCUM, code: 'mm[Hg]' } },
+  ],
+};
+
+const hex = (rows: { readonly hashes: readonly { readonly hash: Uint8Array }[] }): Set<string> => new Set(rows.hashes.map((h) => Buffer.from(h.hash).toString('hex')));
+
+describe('union parameters and index formats', () => {
+  it('finds the R4 parameters whose expression is exactly the union of others of their type', () => {
+    const unions: string[] = [];
+    for (const type of loadDefinitions()) {
+      for (const p of searchParams(type).values()) if (p.parts !== undefined) unions.push(`${type}.${p.code} = ${p.parts.map((q) => q.code).sort().join(' | ')}`);
+    }
+    assert.deepEqual(unions.sort(), [
+      'Observation.combo-code = code | component-code',
+      'Observation.combo-data-absent-reason = component-data-absent-reason | data-absent-reason',
+      'Observation.combo-value-concept = component-value-concept | value-concept',
+      'Observation.combo-value-quantity = component-value-quantity | value-quantity',
+    ]);
+    // A parameter with several branches that no others cover stays indexed under its own name.
+    assert.equal(searchParam('Observation', 'value-quantity')?.parts, undefined);
+    assert.deepEqual(storedUnder(searchParam('Observation', 'code')!).map((p) => p.code), ['code']);
+  });
+
+  it('format 2 leaves union parameters out of the index; format 1 (earlier versions) had them too', () => {
+    const codes = (format: 1 | 2): string[] => indexedParams('Observation', format).map((p) => p.code);
+    assert.ok(!codes(2).includes('combo-code') && !codes(2).includes('combo-value-quantity'));
+    assert.ok(codes(1).includes('combo-code') && codes(1).includes('combo-value-quantity'));
+    assert.equal(codes(1).length - codes(2).length, 4);
+  });
+
+  it('writes a value under its parts only, and the rows format 1 wrote are a superset, so searches find both', () => {
+    const blind = new BlindIndex(randomBytes(32));
+    const now = new IndexBuilder(blind, BASE).rows(PANEL);
+    const before = new IndexBuilder(blind, BASE, 1).rows(PANEL);
+    const current = hex(now);
+    const legacy = hex(before);
+    for (const h of current) assert.ok(legacy.has(h), 'every row a search reads was written by format 1 too');
+    const h = (param: string, tag: 'c' | 'm', value: string): string => blind.hash('Observation', param, tag, value).toString('hex');
+    assert.ok(current.has(h('component-code', 'c', '8462-4')) && current.has(h('code', 'c', '85354-9')));
+    assert.ok(!current.has(h('combo-code', 'c', '8462-4')) && !current.has(h('combo-code', 'm', '')));
+    assert.ok(legacy.has(h('combo-code', 'c', '8462-4')) && legacy.has(h('combo-code', 'm', '')));
+    assert.ok(current.size < legacy.size);
+    assert.deepEqual(new Set(now.ranges.map((r) => r.param)), new Set(['date', 'component-value-quantity']));
+    assert.ok(before.ranges.some((r) => r.param === 'combo-value-quantity'));
+  });
+});
