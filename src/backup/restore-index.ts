@@ -4,7 +4,7 @@ import { indexDigest, sameHash } from '../audit/index.js';
 import { VigilError } from '../errors.js';
 import { BlindIndex } from '../fhir/index.js';
 import { IndexBuilder } from '../fhir/search/index-rows.js';
-import { INDEX_FORMAT } from '../fhir/search/params.js';
+import { INDEX_FORMATS } from '../fhir/search/params.js';
 import type { Row } from './tables.js';
 
 /** The search index rows of one current resource, as the tables hold them. */
@@ -37,7 +37,7 @@ export class IndexRebuilder {
       },
     });
     const blind = new BlindIndex(keyring.derive(`search-index:${tenant}`));
-    return new IndexRebuilder(keyring, [new IndexBuilder(blind, fhirBaseUrl, INDEX_FORMAT), new IndexBuilder(blind, fhirBaseUrl, 1)]);
+    return new IndexRebuilder(keyring, INDEX_FORMATS.map((format) => new IndexBuilder(blind, fhirBaseUrl, format)));
   }
 
   /** The index rows of a version row (resource_versions columns); throws when they do not match its digest. */

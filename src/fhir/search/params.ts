@@ -166,7 +166,10 @@ export function searchParam(type: string, code: string): SearchParam | undefined
  * rebuilds a version's rows in the format its digest was committed in.
  */
 export type IndexFormat = 1 | 2;
+/** The format writes use. */
 export const INDEX_FORMAT: IndexFormat = 2;
+/** Every format a stored version may have been indexed in, newest first. */
+export const INDEX_FORMATS: readonly IndexFormat[] = [INDEX_FORMAT, 1];
 
 /**
  * Parameters that are stored as values (not composite or special), the ones written to the index:
