@@ -1,26 +1,18 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Observation } from '@medplum/fhirtypes';
 import { indexDigest } from '../audit/index.js';
 import { Keyring, resourceContext, type DataKeyStore, type WrappedDataKey } from '../crypto/index.js';
 import { BlindIndex } from '../fhir/index.js';
 import { IndexBuilder } from '../fhir/search/index-rows.js';
 import type { IndexFormat } from '../fhir/search/params.js';
+import { bloodPressurePanel } from '../testing/fixtures.js';
 import { IndexRebuilder } from './restore-index.js';
 import type { Row } from './tables.js';
 
 const MASTER = Buffer.alloc(32, 0x5a);
 const BASE = 'https://vigil.example/fhir';
 const TENANT = 'default';
-const LOINC = 'http://loinc.org';
-
-const PANEL: Observation = {
-  resourceType: 'Observation',
-  id: 'bp-1',
-  status: 'final',
-  code: { coding: [{ system: LOINC, code: '85354-9' }] },
-  component: [{ code: { coding: [{ system: LOINC, code: '8480-6' }] }, valueQuantity: { value: 142, unit: 'mmHg' } }],
-};
+const PANEL = bloodPressurePanel();
 
 class Keys implements DataKeyStore {
   rows: WrappedDataKey[] = [];

@@ -1,29 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Observation } from '@medplum/fhirtypes';
 import { BlindIndex } from './blind-index.js';
 import { IndexBuilder } from './index-rows.js';
 import { indexedParams, searchParam, searchParams, storedUnder } from './params.js';
 import { loadDefinitions } from '../definitions.js';
+import { bloodPressurePanel } from '../../testing/fixtures.js';
 
-const LOINC = 'http://loinc.org';
-const UCUM = 'http://unitsofmeasure.org';
 const BASE = 'https://vigil.example/fhir';
-
-/** A blood pressure panel: its codes and values are in components, as real ones are. */
-const PANEL: Observation = {
-  resourceType: 'Observation',
-  id: 'bp-1',
-  status: 'final',
-  code: { coding: [{ system: LOINC, code: '85354-9', display: 'Blood pressure panel' }] },
-  subject: { reference: 'Patient/p1' },
-  effectiveDateTime: '2024-05-01T10:00:00Z',
-  component: [
-    { code: { coding: [{ system: LOINC, code: '8480-6', display: 'Systolic blood pressure' }] }, valueQuantity: { value: 142, unit: 'mmHg', system: UCUM, code: 'mm[Hg]' } },
-    { code: { coding: [{ system: LOINC, code: '8462-4', display: 'Diastolic blood pressure' }] }, valueQuantity: { value: 91, unit: 'mmHg', system: UCUM, code: 'mm[Hg]' } },
-  ],
-};
+const PANEL = bloodPressurePanel();
 
 const hex = (rows: { readonly hashes: readonly { readonly hash: Uint8Array }[] }): Set<string> => new Set(rows.hashes.map((h) => Buffer.from(h.hash).toString('hex')));
 
