@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { VigilError } from '../../errors.js';
 import type { SearchClause, Store, VersionRow } from '../../store/index.js';
@@ -191,7 +191,9 @@ export class SearchEngine {
   /** An unasked total: exact up to DEFAULT_TOTAL_CAP, undefined above it (counted, or remembered so). */
   async #cappedTotal(type: string, clauses: readonly SearchClause[]): Promise<number | undefined> {
     // A digest, not the text: an access clause can name the hashes of a thousand patients.
-    const key = createHash('sha256').update(`${this.#o.tenant}\u0000${type}\u0000${clauseKey(clauses)}`).digest('base64');
+    const digest = createHash('sha256').update(`${this.#o.tenant}\u0000${type}\u0000`);
+    digestClauses(digest, clauses);
+    const key = digest.digest('base64');
     const now = this.#now();
     const seen = this.#overCap.get(key);
     if (seen !== undefined && now - seen < OVER_CAP_MS && now >= seen) return undefined;
@@ -374,12 +376,26 @@ export class SearchEngine {
   }
 }
 
-/** A text naming index clauses exactly (hashes as base64), to remember a search by. */
-function clauseKey(value: unknown): string {
-  if (value instanceof Uint8Array) return `"${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')}"`;
-  if (Array.isArray(value)) return `[${value.map(clauseKey).join(',')}]`;
-  if (typeof value === 'object' && value !== null) return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${clauseKey(v)}`).join(',')}}`;
-  return JSON.stringify(value) ?? 'null';
+/**
+ * Feeds index clauses to `digest` exactly, to remember a search by: each value is tagged with its
+ * kind and length, and hashes go in as bytes, so no text of a thousand hashes is built per request.
+ */
+function digestClauses(digest: Hash, value: unknown): void {
+  if (value instanceof Uint8Array) {
+    digest.update(`b${value.byteLength}:`).update(value);
+  } else if (Array.isArray(value)) {
+    digest.update(`a${value.length}:`);
+    for (const v of value) digestClauses(digest, v);
+  } else if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value);
+    digest.update(`o${entries.length}:`);
+    for (const [k, v] of entries) {
+      digest.update(`${JSON.stringify(k)}:`);
+      digestClauses(digest, v);
+    }
+  } else {
+    digest.update(`v${JSON.stringify(value) ?? 'null'};`);
+  }
 }
 
 /** The resources not yet in the page, marking them as seen. */

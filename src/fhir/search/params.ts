@@ -117,8 +117,9 @@ function build(): Map<string, Map<string, SearchParam>> {
   }
   for (const params of map.values()) {
     // Parts are taken from the parameters that are not unions themselves, which are indexed.
-    const unions = new Set([...params.values()].filter((p) => unionParts(p, [...params.values()]) !== undefined));
-    const plain = [...params.values()].filter((p) => !unions.has(p));
+    const all = [...params.values()];
+    const unions = new Set(all.filter((p) => unionParts(p, all) !== undefined));
+    const plain = all.filter((p) => !unions.has(p));
     for (const param of unions) {
       const parts = unionParts(param, plain);
       if (parts !== undefined) params.set(param.code, { ...param, parts });
@@ -136,15 +137,11 @@ function unionParts(param: SearchParam, params: readonly SearchParam[]): SearchP
   if (param.type === 'composite' || param.type === 'special') return undefined;
   const own = new Set(branches(param.expression));
   if (own.size < 2) return undefined;
-  const parts = params.filter(
-    (q) =>
-      q !== param &&
-      q.type === param.type &&
-      q.identifying === param.identifying &&
-      q.targets.join() === param.targets.join() &&
-      branches(q.expression).length < own.size &&
-      branches(q.expression).every((b) => own.has(b)),
-  );
+  const parts = params.filter((q) => {
+    if (q === param || q.type !== param.type || q.identifying !== param.identifying || q.targets.join() !== param.targets.join()) return false;
+    const theirs = branches(q.expression);
+    return theirs.length < own.size && theirs.every((b) => own.has(b));
+  });
   const covered = new Set(parts.flatMap((q) => branches(q.expression)));
   return covered.size === own.size ? parts : undefined;
 }
