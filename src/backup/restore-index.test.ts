@@ -6,7 +6,7 @@ import { BlindIndex } from '../fhir/index.js';
 import { IndexBuilder } from '../fhir/search/index-rows.js';
 import type { IndexFormat } from '../fhir/search/params.js';
 import { bloodPressurePanel } from '../testing/fixtures.js';
-import { IndexRebuilder } from './restore-index.js';
+import { IndexRebuilder, type ResourceIndex } from './restore-index.js';
 import type { Row } from './tables.js';
 
 const MASTER = Buffer.alloc(32, 0x5a);
@@ -38,19 +38,22 @@ async function versionRow(keys: Keys, format: IndexFormat, digest?: Buffer): Pro
 describe('rebuilding a version’s search index at restore', () => {
   it('rebuilds a version in the index format it was written in, whichever that was', async () => {
     const keys = new Keys();
-    const current = await versionRow(keys, 2);
-    const legacy = await versionRow(keys, 1);
+    const versions: Row[] = [];
+    for (const format of [3, 2, 1] as const) versions.push(await versionRow(keys, format));
     const rebuilder = await IndexRebuilder.open(MASTER, keys.rows, TENANT, BASE);
-    const now = rebuilder.rows(current);
-    const before = rebuilder.rows(legacy);
-    assert.ok(before.hashes.length > now.hashes.length, 'format 1 also had the union parameters’ rows');
-    assert.ok(before.ranges.some((r) => r[1] === 'Observation.combo-value-quantity'));
-    assert.ok(!now.ranges.some((r) => r[1] === 'Observation.combo-value-quantity'));
+    const [v3, v2, v1] = versions.map((v) => rebuilder.rows(v));
+    assert.ok(v3 !== undefined && v2 !== undefined && v1 !== undefined);
+    const mask = (rows: ResourceIndex): boolean => rows.ranges.some((r) => r[1] === 'Observation._present');
+    assert.ok(mask(v3) && !mask(v2) && !mask(v1), 'only format 3 has a presence mask');
+    assert.ok(v2.hashes.length > v3.hashes.length, 'format 2 had a marker row per parameter with a value');
+    assert.ok(v1.hashes.length > v2.hashes.length, 'format 1 also had the union parameters’ rows');
+    assert.ok(v1.ranges.some((r) => r[1] === 'Observation.combo-value-quantity'));
+    assert.ok(!v2.ranges.some((r) => r[1] === 'Observation.combo-value-quantity'));
   });
 
-  it('refuses a version whose digest neither format gives', async () => {
+  it('refuses a version whose digest no format gives', async () => {
     const keys = new Keys();
-    const forged = await versionRow(keys, 2, Buffer.alloc(32, 1));
+    const forged = await versionRow(keys, 3, Buffer.alloc(32, 1));
     const rebuilder = await IndexRebuilder.open(MASTER, keys.rows, TENANT, BASE);
     assert.throws(() => rebuilder.rows(forged), { code: 'ERR_BACKUP', message: /does not match the digest/ });
   });

@@ -303,6 +303,8 @@ export interface RangeCondition {
   readonly hiLt?: number;
   readonly unit?: Uint8Array;
   readonly unit2?: Uint8Array;
+  /** A mask (the presence row, lo = hi): it has at least one of these bits. */
+  readonly bits?: number;
 }
 
 /**

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { BlindIndex } from './blind-index.js';
-import { IndexBuilder } from './index-rows.js';
+import { IndexBuilder, PRESENCE_PARAM, presenceBits } from './index-rows.js';
 import { indexedParams, searchParam, searchParams, storedUnder } from './params.js';
 import { loadDefinitions } from '../definitions.js';
 import { bloodPressurePanel } from '../../testing/fixtures.js';
@@ -12,7 +12,7 @@ const PANEL = bloodPressurePanel();
 
 const hex = (rows: { readonly hashes: readonly { readonly hash: Uint8Array }[] }): Set<string> => new Set(rows.hashes.map((h) => Buffer.from(h.hash).toString('hex')));
 
-describe('union parameters and index formats', () => {
+describe('union parameters, presence masks and index formats', () => {
   it('finds the R4 parameters whose expression is exactly the union of others of their type', () => {
     const unions: string[] = [];
     for (const type of loadDefinitions()) {
@@ -38,7 +38,7 @@ describe('union parameters and index formats', () => {
 
   it('writes a value under its parts only, and the rows format 1 wrote are a superset, so searches find both', () => {
     const blind = new BlindIndex(randomBytes(32));
-    const now = new IndexBuilder(blind, BASE).rows(PANEL);
+    const now = new IndexBuilder(blind, BASE, 2).rows(PANEL);
     const before = new IndexBuilder(blind, BASE, 1).rows(PANEL);
     const current = hex(now);
     const legacy = hex(before);
@@ -50,5 +50,43 @@ describe('union parameters and index formats', () => {
     assert.ok(current.size < legacy.size);
     assert.deepEqual(new Set(now.ranges.map((r) => r.param)), new Set(['date', 'component-value-quantity']));
     assert.ok(before.ranges.some((r) => r.param === 'combo-value-quantity'));
+  });
+
+  it('format 3 writes one presence mask in place of the markers, with the bits of the parameters the markers named', () => {
+    const blind = new BlindIndex(randomBytes(32));
+    const v2 = new IndexBuilder(blind, BASE, 2).rows(PANEL);
+    const v3 = new IndexBuilder(blind, BASE).rows(PANEL);
+    const bits = presenceBits(blind, 'Observation');
+    const marked = [...bits.keys()].filter((code) => hex(v2).has(blind.hash('Observation', code, 'm', '').toString('hex')));
+    assert.deepEqual(marked.sort(), ['code', 'component-code', 'component-value-quantity', 'date', 'patient', 'status', 'subject']);
+    // The hash rows are format 2's without its markers; the ranges gain exactly the mask.
+    const markers = new Set(marked.map((code) => blind.hash('Observation', code, 'm', '').toString('hex')));
+    assert.deepEqual(hex(v3), new Set([...hex(v2)].filter((h) => !markers.has(h))));
+    assert.equal(v3.hashes.length, v2.hashes.length - marked.length);
+    const masks = v3.ranges.filter((r) => r.param === PRESENCE_PARAM);
+    assert.equal(masks.length, 1);
+    const expected = marked.reduce((sum, code) => sum + (bits.get(code) ?? 0), 0);
+    assert.deepEqual(masks[0], { param: PRESENCE_PARAM, lo: expected, hi: expected, unit: null, unit2: null });
+    assert.deepEqual(v3.ranges.filter((r) => r.param !== PRESENCE_PARAM), v2.ranges);
+    // A resource with no indexed value has no mask row (nothing is present).
+    assert.deepEqual(new IndexBuilder(blind, BASE).rows({ resourceType: 'Basic', code: {} }).ranges, []);
+  });
+
+  it('gives every type’s parameters distinct bits a double holds exactly, in an order each index key sets', () => {
+    const key = randomBytes(32);
+    const a = new BlindIndex(key);
+    const b = new BlindIndex(randomBytes(32));
+    for (const type of loadDefinitions()) {
+      const bits = [...presenceBits(a, type).values()];
+      assert.equal(bits.length, indexedParams(type).length, type);
+      assert.equal(new Set(bits).size, bits.length, type);
+      for (const bit of bits) assert.ok(Number.isInteger(Math.log2(bit)) && bit < 2 ** 52, `${type}: ${bit}`);
+    }
+    // 30 parameters: two keys give the same order once in 30! (about 2.7e32).
+    const order = (blind: BlindIndex): string[] => [...presenceBits(blind, 'Observation')].sort((x, y) => x[1] - y[1]).map(([code]) => code);
+    assert.equal(indexedParams('Observation').length, 30);
+    assert.notDeepEqual(order(a), order(b));
+    // The same key (a restart, a restore) gives the same order, or stored masks would mean other parameters.
+    assert.deepEqual(order(a), order(new BlindIndex(Buffer.from(key))));
   });
 });

@@ -13,6 +13,39 @@ import { patientsOf } from '../compartment.js';
  */
 export const COMPARTMENT_PARAM = '_compartment';
 
+/**
+ * The internal parameter of the presence mask (index format 3): one range row per resource, its
+ * value the sum of the bits (presenceBits) of the parameters that have a value, for `:missing`.
+ * Formats 1 and 2 wrote a marker hash row per such parameter instead, a fifth of all rows.
+ */
+export const PRESENCE_PARAM = '_present';
+/** Parameters a mask can hold: it is stored as a double, whose integers are exact below 2^53. */
+const PRESENCE_BITS = 52;
+
+const presenceOrders = new WeakMap<BlindIndex, Map<string, ReadonlyMap<string, number>>>();
+
+/**
+ * The bit (a power of two) of each indexed parameter of `type` in its presence mask. Bits follow
+ * the order of the parameters' marker hashes, so each index key has its own order: the mask shows
+ * which parameters a resource has as the markers did, by a key-dependent name, not by which.
+ */
+export function presenceBits(blind: BlindIndex, type: string): ReadonlyMap<string, number> {
+  let byType = presenceOrders.get(blind);
+  if (byType === undefined) {
+    byType = new Map();
+    presenceOrders.set(blind, byType);
+  }
+  let bits = byType.get(type);
+  if (bits === undefined) {
+    const params = indexedParams(type, 3);
+    if (params.length > PRESENCE_BITS) throw new Error(`${type} has more search parameters than a presence mask holds`);
+    const keyed = params.map((p) => ({ code: p.code, key: blind.hash(type, p.code, 'm', '') })).sort((a, b) => Buffer.compare(a.key, b.key));
+    bits = new Map(keyed.map((k, i) => [k.code, 2 ** i]));
+    byType.set(type, bits);
+  }
+  return bits;
+}
+
 /** UTC year, month and day buckets of an instant, for identifying dates. */
 export function dateBuckets(ms: number): { dy: string; dm: string; dd: string } {
   const iso = new Date(ms).toISOString();
@@ -50,7 +83,7 @@ export class IndexBuilder {
   readonly #cache = new Map<string, Buffer>();
   readonly #format: IndexFormat;
 
-  /** `format` 1 builds the rows earlier versions wrote, for rebuilding their versions' index (restore). */
+  /** An earlier `format` builds the rows earlier versions wrote, for rebuilding their versions' index (restore). */
   constructor(blind: BlindIndex, fhirBaseUrl: string, format: IndexFormat = INDEX_FORMAT) {
     this.#blind = blind;
     this.#base = fhirBaseUrl;
@@ -80,12 +113,16 @@ export class IndexBuilder {
       const hash = this.#hash(type, param, tag, value);
       hashes.set(`${param}\u0000${hash.toString('latin1')}`, { param, hash });
     };
+    const bits = this.#format >= 3 ? presenceBits(this.#blind, type) : undefined;
+    let mask = 0;
     for (const param of indexedParams(type, this.#format)) {
       const found = paramValues(resource, param, this.#base, root);
       if (found === undefined || found.values.length === 0) continue;
-      add(param.code, 'm', '');
+      if (bits === undefined) add(param.code, 'm', '');
+      else mask += bits.get(param.code) ?? 0;
       this.#add(type, param, found, add, ranges);
     }
+    if (mask !== 0) ranges.push({ param: PRESENCE_PARAM, lo: mask, hi: mask, unit: null, unit2: null });
     for (const patient of patientsOf(resource, this.#base)) add(COMPARTMENT_PARAM, 'r', `Patient/${patient}`);
     return { hashes: [...hashes.values()], ranges };
   }

@@ -159,18 +159,20 @@ export function searchParam(type: string, code: string): SearchParam | undefined
 /**
  * How a resource's index rows are built. Format 1, which earlier versions wrote, also has rows
  * under union parameters (`combo-code`), repeating their parts' rows; format 2 leaves them out.
- * Searches read only rows both formats write, so a store may hold both; a point-in-time restore
- * rebuilds a version's rows in the format its digest was committed in.
+ * Both mark each parameter with a value by a hash row of its own (for `:missing`); format 3 puts
+ * those marks in one range row per resource instead, a mask of the parameters present
+ * (index-rows.ts). A store may hold every format: searches read the rows of each (plan.ts), and
+ * a point-in-time restore rebuilds a version's rows in the format its digest was committed in.
  */
-export type IndexFormat = 1 | 2;
+export type IndexFormat = 1 | 2 | 3;
 /** The format writes use. */
-export const INDEX_FORMAT: IndexFormat = 2;
+export const INDEX_FORMAT: IndexFormat = 3;
 /** Every format a stored version may have been indexed in, newest first. */
-export const INDEX_FORMATS: readonly IndexFormat[] = [INDEX_FORMAT, 1];
+export const INDEX_FORMATS: readonly IndexFormat[] = [INDEX_FORMAT, 2, 1];
 
 /**
  * Parameters that are stored as values (not composite or special), the ones written to the index:
- * in format 2, not union parameters, whose values are their parts'.
+ * from format 2 on, not union parameters, whose values are their parts'.
  */
 export function indexedParams(type: string, format: IndexFormat = INDEX_FORMAT): readonly SearchParam[] {
   const key = `${format}:${type}`;

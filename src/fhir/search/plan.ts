@@ -2,7 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { VigilError } from '../../errors.js';
 import type { RangeCondition, SearchClause } from '../../store/index.js';
 import { BlindIndex, CONTAINS_MIN, normalize, prefix, prefixLength, textPrefixLength, trigrams } from './blind-index.js';
-import { BUCKET_YEAR_MAX, BUCKET_YEAR_MIN, dateBuckets } from './index-rows.js';
+import { BUCKET_YEAR_MAX, BUCKET_YEAR_MIN, PRESENCE_PARAM, dateBuckets, presenceBits } from './index-rows.js';
 import { numberConditions, parseDateValue, rangeConditions, rangeMatches } from './conditions.js';
 import { storedUnder, type SearchParam } from './params.js';
 import { splitPipes, splitPrefix, unescape, type Clause } from './parse.js';
@@ -39,9 +39,30 @@ export function indexHashes(blind: BlindIndex, type: string, param: SearchParam,
   return storedUnder(param).map((part) => blind.hash(type, part.code, tag, value));
 }
 
-/** Matches the resources where `param` has a value (its `:missing` marker). */
-function present(ctx: PlanContext, param: SearchParam): Extract<SearchClause, { kind: 'hash' }> {
-  return { kind: 'hash', param: param.code, hashes: indexHashes(ctx.blind, ctx.type, param, 'm', '') };
+/**
+ * Where `param` (a union: any of its parts) is marked as having a value: its bits in the presence
+ * mask (index format 3), and its marker hash (rows written in formats 1 and 2, which a store
+ * keeps until they are rewritten: both are read, so a store of mixed formats answers alike).
+ */
+function presence(ctx: PlanContext, param: SearchParam): { mask: Extract<SearchClause, { kind: 'range' }>; marker: Extract<SearchClause, { kind: 'hash' }> } {
+  const bits = presenceBits(ctx.blind, ctx.type);
+  const mask = storedUnder(param).reduce((sum, part) => sum + (bits.get(part.code) ?? 0), 0);
+  return {
+    mask: { kind: 'range', param: PRESENCE_PARAM, any: [{ bits: mask }] },
+    marker: { kind: 'hash', param: param.code, hashes: indexHashes(ctx.blind, ctx.type, param, 'm', '') },
+  };
+}
+
+/** Matches the resources where `param` has a value (`:missing=false`). */
+function present(ctx: PlanContext, param: SearchParam): SearchClause {
+  const { mask, marker } = presence(ctx, param);
+  return { kind: 'any', groups: [[mask], [marker]] };
+}
+
+/** Matches the resources where `param` has no value (`:missing=true`): neither mark. */
+function absent(ctx: PlanContext, param: SearchParam): SearchClause[] {
+  const { mask, marker } = presence(ctx, param);
+  return [{ ...mask, negate: true }, { ...marker, negate: true }];
 }
 
 /**
@@ -87,7 +108,7 @@ function stringValue(ctx: PlanContext, param: SearchParam, modifier: string | un
 }
 
 /** Plans one value of a token parameter (hash forms only; `:not` is applied by the caller). */
-function tokenHashes(ctx: PlanContext, param: SearchParam, modifier: string | undefined, raw: string): { hashes: Uint8Array[]; test: Confirm; loose: boolean } {
+function tokenHashes(ctx: PlanContext, param: SearchParam, modifier: string | undefined, raw: string): { hashes: Uint8Array[]; test: Confirm; loose: boolean; anyValue?: true } {
   const h = (tag: Tag, v: string): Uint8Array[] => indexHashes(ctx.blind, ctx.type, param, tag, v);
   const tokens = (r: Resource): TokenValue[] => {
     const found = paramValues(r, param, ctx.fhirBaseUrl);
@@ -99,7 +120,7 @@ function tokenHashes(ctx: PlanContext, param: SearchParam, modifier: string | un
     const length = Array.from(norm).length;
     const indexed = textPrefixLength(length);
     // Shorter than the shortest indexed prefix: every resource with a value is a candidate.
-    if (indexed === 0) return { hashes: h('m', ''), test, loose: true };
+    if (indexed === 0) return { hashes: [], test, loose: true, anyValue: true };
     return { hashes: h('x', prefix(norm, indexed)), test, loose: indexed !== length };
   }
   const parts = splitPipes(raw);
@@ -273,8 +294,7 @@ export async function planClause(ctx: PlanContext, clause: Clause): Promise<Plan
 function planValue(ctx: PlanContext, param: SearchParam, modifier: string | undefined, values: readonly string[]): PlannedClause {
   const code = param.code;
   if (modifier === 'missing') {
-    const has = present(ctx, param);
-    return { clauses: [values[0] === 'true' ? { ...has, negate: true } : has] };
+    return { clauses: values[0] === 'true' ? absent(ctx, param) : [present(ctx, param)] };
   }
   switch (param.type) {
     case 'string': {
@@ -285,6 +305,8 @@ function planValue(ctx: PlanContext, param: SearchParam, modifier: string | unde
       const planned = values.map((v) => tokenHashes(ctx, param, modifier, v));
       const hashes = planned.flatMap((p) => p.hashes);
       if (modifier === 'not') return { clauses: [{ kind: 'hash', param: code, hashes, negate: true }] };
+      // A value too short for the text index is a candidate wherever the parameter has a value, and so is the OR.
+      if (planned.some((p) => p.anyValue === true)) return { clauses: [present(ctx, param)], ...optional(anyConfirm(planned)) };
       return { clauses: [{ kind: 'hash', param: code, hashes }], ...optional(anyConfirm(planned)) };
     }
     case 'reference':

@@ -34,6 +34,10 @@ function rangeSql(c: RangeCondition, lo: string, hi: string, value: (n: number) 
     parts.push('unit2 = ?');
     args.push(c.unit2);
   }
+  if (c.bits !== undefined) {
+    parts.push(`(CAST(${lo} AS INTEGER) & ?) != 0`);
+    args.push(c.bits);
+  }
   return { sql: parts.length === 0 ? '1' : parts.join(' AND '), args };
 }
 
