@@ -25,9 +25,10 @@ const PRESENCE_BITS = 52;
 const presenceOrders = new WeakMap<BlindIndex, Map<string, ReadonlyMap<string, number>>>();
 
 /**
- * The bit (a power of two) of each indexed parameter of `type` in its presence mask. Bits follow
- * the order of the parameters' marker hashes, so each index key has its own order: the mask shows
- * which parameters a resource has as the markers did, by a key-dependent name, not by which.
+ * The bit (a power of two) of each indexed parameter of `type` in its presence mask (format 3's
+ * parameters). Bits follow the order of the parameters' marker hashes, so each index key numbers
+ * them its own way: like the markers, a mask shows which resources have the same parameters, but
+ * names none of them.
  */
 export function presenceBits(blind: BlindIndex, type: string): ReadonlyMap<string, number> {
   let byType = presenceOrders.get(blind);
