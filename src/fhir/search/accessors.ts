@@ -66,11 +66,7 @@ function steps(path: string, as: string | undefined): Step[] | undefined {
  * compileAccessor('Observation.code')?.(observation); // [{ type: 'CodeableConcept', value: {...} }]
  */
 export function compileAccessor(expression: string): Accessor | undefined {
-  const as = AS.exec(expression);
-  const path = as === null ? expression : (as[1] ?? '');
-  if (!SIMPLE.test(path)) return undefined;
-  loadDefinitions();
-  const compiled = steps(path, as?.[2]);
+  const compiled = compile(expression);
   if (compiled === undefined) return undefined;
   return (resource) => {
     let current: unknown[] = [resource];
@@ -94,4 +90,18 @@ export function compileAccessor(expression: string): Accessor | undefined {
     }
     return out;
   };
+}
+
+/** The steps of an expression compileAccessor reads, or undefined. */
+function compile(expression: string): Step[] | undefined {
+  const as = AS.exec(expression);
+  const path = as === null ? expression : (as[1] ?? '');
+  if (!SIMPLE.test(path)) return undefined;
+  loadDefinitions();
+  return steps(path, as?.[2]);
+}
+
+/** The FHIR types the values of an expression compileAccessor reads may have (its last step's); undefined for others. */
+export function valueTypes(expression: string): readonly string[] | undefined {
+  return compile(expression)?.at(-1)?.map((s) => s.type);
 }

@@ -59,10 +59,12 @@ describe('union parameters, presence masks and index formats', () => {
     const bits = presenceBits(blind, 'Observation');
     const marked = [...bits.keys()].filter((code) => hex(v2).has(blind.hash('Observation', code, 'm', '').toString('hex')));
     assert.deepEqual(marked.sort(), ['code', 'component-code', 'component-value-quantity', 'date', 'patient', 'status', 'subject']);
-    // The hash rows are format 2's without its markers; the ranges gain exactly the mask.
-    const markers = new Set(marked.map((code) => blind.hash('Observation', code, 'm', '').toString('hex')));
-    assert.deepEqual(hex(v3), new Set([...hex(v2)].filter((h) => !markers.has(h))));
-    assert.equal(v3.hashes.length, v2.hashes.length - marked.length);
+    // The hash rows are format 2's without its markers and the `|code` row of `status` (systemless);
+    // the ranges gain exactly the mask.
+    const dropped = new Set([...marked.map((code) => blind.hash('Observation', code, 'm', '')), blind.hash('Observation', 'status', 'n', 'final')].map((h) => h.toString('hex')));
+    assert.ok(hex(v2).has(blind.hash('Observation', 'status', 'n', 'final').toString('hex')));
+    assert.deepEqual(hex(v3), new Set([...hex(v2)].filter((h) => !dropped.has(h))));
+    assert.equal(v3.hashes.length, v2.hashes.length - dropped.size);
     const masks = v3.ranges.filter((r) => r.param === PRESENCE_PARAM);
     assert.equal(masks.length, 1);
     const expected = marked.reduce((sum, code) => sum + (bits.get(code) ?? 0), 0);
@@ -88,5 +90,22 @@ describe('union parameters, presence masks and index formats', () => {
     assert.notDeepEqual(order(a), order(b));
     // The same key (a restart, a restore) gives the same order, or stored masks would mean other parameters.
     assert.deepEqual(order(a), order(new BlindIndex(Buffer.from(key))));
+  });
+
+  it('knows the token parameters whose values never carry a system, whose `|code` is their code', () => {
+    const systemless = (type: string): string[] => [...searchParams(type).values()].filter((p) => p.systemless === true && p.code !== '_id').map((p) => p.code).sort();
+    assert.deepEqual(systemless('Patient'), ['active', 'address-use', 'gender', 'telecom']);
+    assert.deepEqual(systemless('Observation'), ['status']);
+    // Paths through where() stay FHIRPath's, whose types are not known here: they keep their `|code` rows.
+    assert.equal(searchParam('Patient', 'phone')?.systemless, undefined);
+    assert.equal(searchParam('Patient', 'identifier')?.systemless, undefined);
+    const blind = new BlindIndex(randomBytes(32));
+    const patient = { resourceType: 'Patient' as const, gender: 'female' as const, identifier: [{ value: 'X1' }] };
+    const rows = (format: 2 | 3): Set<string> => hex(new IndexBuilder(blind, BASE, format).rows(patient));
+    const h = (param: string, tag: 'c' | 'n', value: string): string => blind.hash('Patient', param, tag, value).toString('hex');
+    assert.ok(rows(3).has(h('gender', 'c', 'female')) && !rows(3).has(h('gender', 'n', 'female')));
+    assert.ok(rows(2).has(h('gender', 'n', 'female')));
+    // An identifier can have a system or not, so its `|value` row stays.
+    assert.ok(rows(3).has(h('identifier', 'n', 'X1')) && rows(3).has(h('identifier', 'c', 'X1')));
   });
 });

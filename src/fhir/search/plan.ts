@@ -131,7 +131,8 @@ function tokenHashes(ctx: PlanContext, param: SearchParam, modifier: string | un
   if (parts.length !== 2) throw new VigilError('ERR_BAD_REQUEST', 'A token search value has more than one |');
   const [system, code] = parts as [string, string];
   if (system === '' && code === '') throw new VigilError('ERR_BAD_REQUEST', 'A token search value is empty');
-  if (system === '') return { hashes: h('n', code), test: (r) => tokens(r).some((t) => t.system === undefined && t.code === code), loose: false };
+  // `|code`: a systemless parameter's codes have no system, so its code rows are the ones (formats 1 and 2 wrote both).
+  if (system === '') return { hashes: storedUnder(param).map((part) => ctx.blind.hash(ctx.type, part.code, part.systemless === true ? 'c' : 'n', code)), test: (r) => tokens(r).some((t) => t.system === undefined && t.code === code), loose: false };
   if (code === '') return { hashes: h('y', system), test: (r) => tokens(r).some((t) => t.system === system), loose: false };
   return { hashes: h('s', `${system}|${code}`), test: (r) => tokens(r).some((t) => t.system === system && t.code === code), loose: false };
 }
