@@ -59,9 +59,12 @@ describe('union parameters, presence masks and index formats', () => {
     const bits = presenceBits(blind, 'Observation');
     const marked = [...bits.keys()].filter((code) => hex(v2).has(blind.hash('Observation', code, 'm', '').toString('hex')));
     assert.deepEqual(marked.sort(), ['code', 'component-code', 'component-value-quantity', 'date', 'patient', 'status', 'subject']);
-    // The hash rows are format 2's without its markers and the `|code` row of `status` (systemless);
-    // the ranges gain exactly the mask.
-    const dropped = new Set([...marked.map((code) => blind.hash('Observation', code, 'm', '')), blind.hash('Observation', 'status', 'n', 'final')].map((h) => h.toString('hex')));
+    // The hash rows are format 2's without its markers and the `|code` row of `status` (systemless),
+    // and the row of `patient`, an alias of `subject` narrowed to Patients.
+    const dropped = new Set(
+      [...marked.map((code) => blind.hash('Observation', code, 'm', '')), blind.hash('Observation', 'status', 'n', 'final'), blind.hash('Observation', 'patient', 'r', 'Patient/p1')].map((h) => h.toString('hex')),
+    );
+    assert.ok(hex(v3).has(blind.hash('Observation', 'subject', 'r', 'Patient/p1').toString('hex')));
     assert.ok(hex(v2).has(blind.hash('Observation', 'status', 'n', 'final').toString('hex')));
     assert.deepEqual(hex(v3), new Set([...hex(v2)].filter((h) => !dropped.has(h))));
     assert.equal(v3.hashes.length, v2.hashes.length - dropped.size);
@@ -69,6 +72,7 @@ describe('union parameters, presence masks and index formats', () => {
     assert.equal(masks.length, 1);
     const expected = marked.reduce((sum, code) => sum + (bits.get(code) ?? 0), 0);
     assert.deepEqual(masks[0], { param: PRESENCE_PARAM, lo: expected, hi: expected, unit: null, unit2: null });
+    // The ranges gain exactly the mask.
     assert.deepEqual(v3.ranges.filter((r) => r.param !== PRESENCE_PARAM), v2.ranges);
     // A resource with no indexed value has no mask row (nothing is present).
     assert.deepEqual(new IndexBuilder(blind, BASE).rows({ resourceType: 'Basic', code: {} }).ranges, []);
@@ -107,5 +111,20 @@ describe('union parameters, presence masks and index formats', () => {
     assert.ok(rows(2).has(h('gender', 'n', 'female')));
     // An identifier can have a system or not, so its `|value` row stays.
     assert.ok(rows(3).has(h('identifier', 'n', 'X1')) && rows(3).has(h('identifier', 'c', 'X1')));
+  });
+
+  it('finds the reference parameters that narrow another to one type, which keep their presence but no rows', () => {
+    const aliases = (type: string): string[] => [...searchParams(type).values()].flatMap((p) => (p.alias === undefined ? [] : [`${p.code} = ${p.alias.of.code} of ${p.alias.type}`])).sort();
+    assert.deepEqual(aliases('Observation'), ['patient = subject of Patient']);
+    assert.deepEqual(aliases('Encounter'), ['patient = subject of Patient', 'practitioner = participant of Practitioner']);
+    // Immunization.patient is a path of its own, not a narrowing.
+    assert.deepEqual(aliases('Immunization'), []);
+    const blind = new BlindIndex(randomBytes(32));
+    const group = { ...PANEL, subject: { reference: 'Group/g1' } };
+    const bits = presenceBits(blind, 'Observation');
+    const mask = (o: typeof PANEL): number => new IndexBuilder(blind, BASE).rows(o).ranges.find((r) => r.param === PRESENCE_PARAM)?.lo ?? 0;
+    const has = (o: typeof PANEL, code: string): boolean => Math.floor(mask(o) / (bits.get(code) ?? Infinity)) % 2 === 1;
+    assert.ok(has(PANEL, 'patient') && has(PANEL, 'subject'));
+    assert.ok(!has(group, 'patient') && has(group, 'subject'), 'a Group subject is no patient');
   });
 });

@@ -121,7 +121,8 @@ export class IndexBuilder {
       if (found === undefined || found.values.length === 0) continue;
       if (bits === undefined) add(param.code, 'm', '');
       else mask += bits.get(param.code) ?? 0;
-      this.#add(type, param, found, add, ranges);
+      // An alias's values are rows of the parameter it narrows (plan.ts reads them), from format 3 on.
+      if (param.alias === undefined || bits === undefined) this.#add(type, param, found, add, ranges);
     }
     if (mask !== 0) ranges.push({ param: PRESENCE_PARAM, lo: mask, hi: mask, unit: null, unit2: null });
     for (const patient of patientsOf(resource, this.#base)) add(COMPARTMENT_PARAM, 'r', `Patient/${patient}`);

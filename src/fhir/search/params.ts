@@ -38,6 +38,13 @@ export interface SearchParam {
    * `|code` is then its code: from format 3 on, no separate row for it is written (index-rows.ts).
    */
   readonly systemless?: true;
+  /**
+   * A reference parameter that is another one narrowed to one target type (`Observation.patient`
+   * is `Observation.subject.where(resolve() is Patient)`): its values are exactly that parameter's
+   * values of the type. From format 3 on it has no value rows of its own; a search by it reads
+   * the other's rows (its presence is still its own).
+   */
+  readonly alias?: { readonly of: SearchParam; readonly type: string };
 }
 
 /** Dates that identify a person (with a name or an address they are enough to re-identify). */
@@ -131,8 +138,26 @@ function build(): Map<string, Map<string, SearchParam>> {
       const parts = unionParts(param, plain);
       if (parts !== undefined) params.set(param.code, { ...param, parts });
     }
+    for (const param of all) {
+      const alias = aliasOf(param, all);
+      if (alias !== undefined) params.set(param.code, { ...param, alias });
+    }
   }
   return map;
+}
+
+/**
+ * The parameter `param` narrows to one target type, when its whole expression is `X.where(resolve()
+ * is T)`, T its only target, and another reference parameter of the type is exactly `X` and may
+ * point at T. Values are filtered by type as written (values.ts), so the one's values are the
+ * other's that start with `T/`.
+ */
+function aliasOf(param: SearchParam, params: readonly SearchParam[]): SearchParam['alias'] {
+  const m = RESOLVE.exec(param.expression);
+  if (param.type !== 'reference' || m === null || branches(param.expression).length !== 1 || param.targets.length !== 1 || param.targets[0] !== m[2]) return undefined;
+  const type = m[2] ?? '';
+  const of = params.find((q) => q !== param && q.type === 'reference' && q.expression === m[1] && q.targets.includes(type));
+  return of === undefined ? undefined : { of, type };
 }
 
 /** A token branch whose values hold no system: a plain path to primitives or ContactPoints. */
@@ -174,7 +199,8 @@ export function searchParam(type: string, code: string): SearchParam | undefined
  * under union parameters (`combo-code`), repeating their parts' rows; format 2 leaves them out.
  * Both mark each parameter with a value by a hash row of its own (for `:missing`); format 3 puts
  * those marks in one range row per resource instead, a mask of the parameters present
- * (index-rows.ts), and writes no `|code` row for `systemless` parameters, whose code row says it. A store may hold every format: searches read the rows of each (plan.ts), and
+ * (index-rows.ts), writes no `|code` row for `systemless` parameters, whose code row says it,
+ * and no value rows for an `alias`, whose values are another parameter's rows. A store may hold every format: searches read the rows of each (plan.ts), and
  * a point-in-time restore rebuilds a version's rows in the format its digest was committed in.
  */
 export type IndexFormat = 1 | 2 | 3;

@@ -32,10 +32,15 @@ const MAX_BUCKETS = 5000;
 type Tag = Parameters<BlindIndex['hash']>[2];
 
 /**
- * The hashes a value of `param` is indexed under: one, or one per part of a union parameter
- * (`combo-code` matches what `code` or `component-code` holds). Listed in one clause, they are OR-ed.
+ * The hashes a value of `param` is indexed under: one, one per part of a union parameter
+ * (`combo-code` matches what `code` or `component-code` holds), or for an alias the narrowed
+ * parameter's (`Observation.patient=Patient/1` is `subject=Patient/1`; any other type, none).
+ * Listed in one clause, they are OR-ed.
  */
 export function indexHashes(blind: BlindIndex, type: string, param: SearchParam, tag: Tag, value: string): Uint8Array[] {
+  // An alias's values are the rows of the parameter it narrows that point at its type; it holds no other.
+  const alias = tag === 'm' ? undefined : param.alias;
+  if (alias !== undefined) return value.startsWith(`${alias.type}/`) ? [blind.hash(type, alias.of.code, tag, value)] : [];
   return storedUnder(param).map((part) => blind.hash(type, part.code, tag, value));
 }
 

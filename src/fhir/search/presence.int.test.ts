@@ -97,4 +97,27 @@ describe('presence across index formats', () => {
     assert.deepEqual(await search(`code=${LOINC}|29463-7&component-value-quantity:missing=false`), where((i) => i % 3 === 0));
     assert.deepEqual(await search(`code=${LOINC}|29463-7&value-quantity:missing=true`), where((i) => i % 2 !== 0));
   });
+
+  it('searches an alias (patient, narrowing subject to Patients) through the rows of subject, for its type only', async () => {
+    const patient = await t.fhir('POST', '/fhir/Patient', { body: { resourceType: 'Patient', gender: 'other' } });
+    assert.equal(patient.statusCode, 201, patient.body);
+    const pid = (patient.json() as { id: string }).id;
+    const post = async (subject: string): Promise<string> => {
+      const res = await t.fhir('POST', '/fhir/Observation', { body: { ...observation(1), subject: { reference: subject } } });
+      assert.equal(res.statusCode, 201, res.body);
+      return (res.json() as Observation).id ?? '';
+    };
+    const own = await post(`Patient/${pid}`);
+    const group = await post(`Group/${pid}`);
+    assert.deepEqual(await search(`patient=${pid}`), [own]);
+    assert.deepEqual(await search(`patient=Patient/${pid}`), [own]);
+    assert.deepEqual(await search(`subject=Group/${pid}`), [group]);
+    // A Group is not a patient, though the subject rows hold it under the same id.
+    assert.deepEqual(await search(`patient=Group/${pid}`), []);
+    assert.deepEqual((await search('patient:missing=false')).includes(group), false);
+    assert.deepEqual((await search('patient:missing=true')).includes(group), true);
+    const rev = await t.fhir('GET', `/fhir/Patient?_id=${pid}&_revinclude=Observation:patient`);
+    assert.equal(rev.statusCode, 200, rev.body);
+    assert.deepEqual(((rev.json() as Bundle).entry ?? []).map((e) => e.resource?.id).sort(), [own, pid].sort());
+  });
 });
