@@ -145,11 +145,9 @@ export class IndexBuilder {
         for (const t of found.values) {
           if (t.code !== undefined) {
             add(code, 'c', t.code);
+            if (t.system !== undefined) add(code, 's', `${t.system}|${t.code}`);
             // A systemless parameter's `|code` is its code (plan.ts), from format 3 on.
-            if (t.system === undefined) {
-              if (param.systemless !== true || this.#format < 3) add(code, 'n', t.code);
-            }
-            else add(code, 's', `${t.system}|${t.code}`);
+            else if (param.systemless !== true || this.#format < 3) add(code, 'n', t.code);
           }
           if (t.system !== undefined) add(code, 'y', t.system);
           if (t.text !== undefined) {

@@ -200,8 +200,9 @@ export function searchParam(type: string, code: string): SearchParam | undefined
  * Both mark each parameter with a value by a hash row of its own (for `:missing`); format 3 puts
  * those marks in one range row per resource instead, a mask of the parameters present
  * (index-rows.ts), writes no `|code` row for `systemless` parameters, whose code row says it,
- * and no value rows for an `alias`, whose values are another parameter's rows. A store may hold every format: searches read the rows of each (plan.ts), and
- * a point-in-time restore rebuilds a version's rows in the format its digest was committed in.
+ * and no value rows for an `alias`, whose values are another parameter's rows. A store may hold
+ * every format: searches read the rows of each (plan.ts), and a point-in-time restore rebuilds a
+ * version's rows in the format its digest was committed in.
  */
 export type IndexFormat = 1 | 2 | 3;
 /** The format writes use. */
