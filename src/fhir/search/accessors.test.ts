@@ -2,32 +2,32 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toTypedValue, type TypedValue } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
-import { compileAccessor } from './accessors.js';
+import { compileReader } from './accessors.js';
 import { indexedParams } from './params.js';
 import { generateDataset } from '../../synthetic/index.js';
 
 const simplify = (values: TypedValue[]): { type: string; value: unknown }[] => values.map((v) => ({ type: v.type, value: v.value }));
 
 test('a plain path is read directly, a choice by its typed keys (one with `as`), anything else is left to FHIRPath', () => {
-  const read = compileAccessor('Patient.name.given');
+  const read = compileReader('Patient.name.given')?.read;
   assert.ok(read !== undefined);
   assert.deepEqual(simplify(read({ resourceType: 'Patient', name: [{ given: ['Ann', 'Bo'] }, { family: 'X' }, { given: ['Cy'] }] })), [
     { type: 'string', value: 'Ann' },
     { type: 'string', value: 'Bo' },
     { type: 'string', value: 'Cy' },
   ]);
-  const effective = compileAccessor('Observation.effective');
+  const effective = compileReader('Observation.effective')?.read;
   assert.deepEqual(simplify(effective?.({ resourceType: 'Observation', effectivePeriod: { start: '2020' } }) ?? []), [{ type: 'Period', value: { start: '2020' } }]);
   // Nested in a BackboneElement, then into a data type.
-  assert.deepEqual(simplify(compileAccessor('Encounter.participant.individual')?.({ resourceType: 'Encounter', participant: [{ individual: { reference: 'Practitioner/1' } }] }) ?? []), [
+  assert.deepEqual(simplify(compileReader('Encounter.participant.individual')?.read({ resourceType: 'Encounter', participant: [{ individual: { reference: 'Practitioner/1' } }] }) ?? []), [
     { type: 'Reference', value: { reference: 'Practitioner/1' } },
   ]);
   // The `as` operator keeps one type of a choice.
-  const quantity = compileAccessor('(Observation.value as Quantity)');
+  const quantity = compileReader('(Observation.value as Quantity)')?.read;
   assert.deepEqual(simplify(quantity?.({ resourceType: 'Observation', valueQuantity: { value: 1 } }) ?? []), [{ type: 'Quantity', value: { value: 1 } }]);
   assert.deepEqual(quantity?.({ resourceType: 'Observation', valueString: 'x' }), []);
   for (const other of ["Patient.telecom.where(system='email')", 'Condition.onset.as(string)', 'Patient.name | Patient.address', 'Bundle.entry.resource']) {
-    assert.equal(compileAccessor(other), undefined, other);
+    assert.equal(compileReader(other), undefined, other);
   }
 });
 

@@ -60,15 +60,20 @@ function steps(path: string, as: string | undefined): Step[] | undefined {
  * Compiles a search expression branch into a direct reader when it is a plain element path
  * (optionally with the `as` operator), so indexing need not run the FHIRPath engine for it. It returns what
  * FHIRPath returns for such a path: every value along the path, arrays flattened, each with its
- * element type. Anything else (where(), functions, unions) gives undefined and stays FHIRPath.
+ * element type, and the types its values may have (the last step's). Anything else (where(),
+ * functions, unions) gives undefined and stays FHIRPath.
  *
  * @example
- * compileAccessor('Observation.code')?.(observation); // [{ type: 'CodeableConcept', value: {...} }]
+ * compileReader('Observation.code')?.read(observation); // [{ type: 'CodeableConcept', value: {...} }]
  */
-export function compileAccessor(expression: string): Accessor | undefined {
-  const compiled = compile(expression);
+export function compileReader(expression: string): { readonly read: Accessor; readonly types: readonly string[] } | undefined {
+  const as = AS.exec(expression);
+  const path = as === null ? expression : (as[1] ?? '');
+  if (!SIMPLE.test(path)) return undefined;
+  loadDefinitions();
+  const compiled = steps(path, as?.[2]);
   if (compiled === undefined) return undefined;
-  return (resource) => {
+  const read: Accessor = (resource) => {
     let current: unknown[] = [resource];
     let out: TypedValue[] = [];
     for (const step of compiled) {
@@ -90,18 +95,5 @@ export function compileAccessor(expression: string): Accessor | undefined {
     }
     return out;
   };
-}
-
-/** The steps of an expression compileAccessor reads, or undefined. */
-function compile(expression: string): Step[] | undefined {
-  const as = AS.exec(expression);
-  const path = as === null ? expression : (as[1] ?? '');
-  if (!SIMPLE.test(path)) return undefined;
-  loadDefinitions();
-  return steps(path, as?.[2]);
-}
-
-/** The FHIR types the values of an expression compileAccessor reads may have (its last step's); undefined for others. */
-export function valueTypes(expression: string): readonly string[] | undefined {
-  return compile(expression)?.at(-1)?.map((s) => s.type);
+  return { read, types: (compiled.at(-1) ?? []).map((s) => s.type) };
 }

@@ -114,15 +114,19 @@ export class IndexBuilder {
       const hash = this.#hash(type, param, tag, value);
       hashes.set(`${param}\u0000${hash.toString('latin1')}`, { param, hash });
     };
+    // Format 3 marks presence in a mask and writes no rows for an alias (plan.ts reads the rows of the parameter it narrows).
     const bits = this.#format >= 3 ? presenceBits(this.#blind, type) : undefined;
     let mask = 0;
     for (const param of indexedParams(type, this.#format)) {
       const found = paramValues(resource, param, this.#base, root);
       if (found === undefined || found.values.length === 0) continue;
-      if (bits === undefined) add(param.code, 'm', '');
-      else mask += bits.get(param.code) ?? 0;
-      // An alias's values are rows of the parameter it narrows (plan.ts reads them), from format 3 on.
-      if (param.alias === undefined || bits === undefined) this.#add(type, param, found, add, ranges);
+      if (bits === undefined) {
+        add(param.code, 'm', '');
+        this.#add(type, param, found, add, ranges);
+        continue;
+      }
+      mask += bits.get(param.code) ?? 0;
+      if (param.alias === undefined) this.#add(type, param, found, add, ranges);
     }
     if (mask !== 0) ranges.push({ param: PRESENCE_PARAM, lo: mask, hi: mask, unit: null, unit2: null });
     for (const patient of patientsOf(resource, this.#base)) add(COMPARTMENT_PARAM, 'r', `Patient/${patient}`);

