@@ -33,6 +33,7 @@ import type {
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 import { candidateCountSql, candidateRowsSql, hashRowsSql } from './search-sql.js';
 import { scanCurrentIndex } from './index-scan.js';
+import { refreshStatistics, type StatisticsReport } from './statistics.js';
 
 /** A hash clause matching this many resources or fewer never makes an id-ordered page walk by id (see #walkPlan). */
 const SCAN_BY_ID_MIN = 200;
@@ -255,12 +256,12 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Refreshes the query planner's statistics where they are stale (bounded work). Without them
-   * SQLite scans a type's resources in id order instead of starting from the matching index rows.
+   * Refreshes the query planner's statistics where they are stale, reading a bounded amount
+   * (see refreshStatistics). Without them SQLite scans a type's resources in id order instead of
+   * starting from the matching index rows.
    */
-  optimizeSync(): void {
-    this.#writer.pragma('analysis_limit = 1000');
-    this.#writer.pragma('optimize = 0x10002');
+  optimizeSync(): StatisticsReport {
+    return refreshStatistics(this.#writer);
   }
 
   /**
