@@ -14,6 +14,7 @@ import { sendCheckpointToSyslog } from './witness-syslog.js';
 /** PKCS#8 DER prefix of an Ed25519 private key; the 32-byte seed follows. */
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const BATCH = 10_000;
+const HASH_BYTES = 32;
 
 /** The log's signing key, derived from the master key (so the database cannot swap it). */
 export function logKeys(seed: Buffer, origin: string): { signer: NoteSigner; verifier: NoteVerifier; publicKey: KeyObject } {
@@ -78,12 +79,40 @@ export class TransparencyLog {
     return this.#o.origin;
   }
 
-  /** Reads leaves appended since the last sync (by this or another process) into the frontier. */
+  /**
+   * Reads leaves appended since the last sync (by this or another process) into the frontier. The
+   * first sync resumes from the newest checkpoint stored with its frontier, so a start reads the
+   * leaves after it, not the whole log.
+   */
   async sync(): Promise<number> {
+    if (this.#frontier.size === 0) this.#frontier = (await this.#resume()) ?? this.#frontier;
     for (;;) {
       const leaves = await this.#o.store.readLeaves(this.#frontier.size + 1, BATCH);
       for (const leaf of leaves) this.#frontier.append(leaf.hash);
       if (leaves.length < BATCH) return this.#frontier.size;
+    }
+  }
+
+  /**
+   * The frontier of the newest checkpoint that has one, when it folds to the root that checkpoint
+   * signs and the log still holds that many leaves. Anything else (no such checkpoint, a frontier
+   * or root edited in the database, a log cut short) gives undefined: the leaves are read from the
+   * start instead, as before frontiers were stored.
+   */
+  async #resume(): Promise<MerkleFrontier | undefined> {
+    const cp = await this.#o.store.latestCheckpointWithFrontier();
+    const bytes = cp?.frontier;
+    if (cp === undefined || bytes === undefined || bytes.length % HASH_BYTES !== 0) return undefined;
+    try {
+      // The signed note, not the row's root column: the database is not trusted with either.
+      const signed = openCheckpoint(cp.note, { verifier: this.#o.verifier, origin: this.#o.origin });
+      const hashes = Array.from({ length: bytes.length / HASH_BYTES }, (_, i) => bytes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES));
+      const frontier = MerkleFrontier.restore(signed.size, hashes);
+      if (!frontier.root().equals(signed.rootHash)) return undefined;
+      if (signed.size > 0 && (await this.#o.store.readLeaves(signed.size, 1)).length === 0) return undefined;
+      return frontier;
+    } catch {
+      return undefined;
     }
   }
 
@@ -94,8 +123,15 @@ export class TransparencyLog {
     if (last !== undefined && last.size >= size) return last;
     const root = this.#frontier.root();
     const note = signCheckpoint({ origin: this.#o.origin, size, rootHash: root }, this.#o.signer);
-    const row: CheckpointRow = { size, root, note, createdAt: (this.#o.now?.() ?? new Date()).toISOString() };
-    await this.#o.store.addCheckpoint(row);
+    const row: CheckpointRow = { size, root, note, createdAt: (this.#o.now?.() ?? new Date()).toISOString(), frontier: Buffer.concat(this.#frontier.hashes()) };
+    try {
+      await this.#o.store.addCheckpoint(row);
+    } catch (err) {
+      // Another process (the server, a CLI command) signed the same size meanwhile: the same
+      // statement, since Ed25519 is deterministic and both read the same leaves.
+      if (!(await this.#o.store.hasCheckpoint(size))) throw err;
+      return row;
+    }
     // The witness keeps its own copy: rolling the database back cannot roll this file back.
     if (this.#o.witnessFile !== undefined) appendFileSync(this.#o.witnessFile, `${JSON.stringify({ size, note })}\n`, { mode: 0o600 });
     if (this.#o.witnessUrl !== undefined) await this.#post(this.#o.witnessUrl, { origin: this.#o.origin, size, note });

@@ -63,6 +63,11 @@ export interface CheckpointRow {
   readonly root: Uint8Array;
   readonly note: string;
   readonly createdAt: string;
+  /**
+   * The Merkle frontier at `size` (MerkleFrontier.hashes(), concatenated): unsigned, so a reader
+   * must check that it folds to the signed root. Absent from checkpoints stored before it was kept.
+   */
+  readonly frontier?: Uint8Array;
 }
 
 /** The head of one resource: its newest version. */
@@ -200,6 +205,8 @@ export interface Store extends DataKeyStore {
   listCheckpoints(): Promise<CheckpointRow[]>;
   /** The newest checkpoint, without reading them all. */
   latestCheckpoint(): Promise<CheckpointRow | undefined>;
+  /** The newest checkpoint stored with its frontier (where a process opening the log resumes). */
+  latestCheckpointWithFrontier(): Promise<CheckpointRow | undefined>;
   hasCheckpoint(size: number): Promise<boolean>;
 
   getClient(clientId: string): Promise<OAuthClientRow | undefined>;

@@ -132,12 +132,15 @@ CREATE TABLE IF NOT EXISTS rewraps (
 );
 CREATE INDEX IF NOT EXISTS rewraps_version ON rewraps (version_seq, seq);
 
--- Signed checkpoints (C2SP tlog-checkpoint notes).
+-- Signed checkpoints (C2SP tlog-checkpoint notes). frontier: the roots of the perfect subtrees at
+-- that size, largest first (32 bytes each), so a process that opens the log reads only the leaves
+-- after it; it is checked against the signed root before use, and NULL in stores made before.
 CREATE TABLE IF NOT EXISTS checkpoints (
   size INTEGER PRIMARY KEY,
   root BLOB NOT NULL,
   note TEXT NOT NULL,
-  created_at TEXT NOT NULL
+  created_at TEXT NOT NULL,
+  frontier BLOB
 );
 
 CREATE TRIGGER IF NOT EXISTS audit_events_no_delete BEFORE DELETE ON audit_events

@@ -189,6 +189,9 @@ export class SqliteStore implements Store {
     // Stores made before clients had settings gain the column (every client then has none).
     const clientColumns = this.#writer.prepare('SELECT name FROM pragma_table_info(?)').all('oauth_clients') as { name: string }[];
     if (!clientColumns.some((c) => c.name === 'settings')) this.#writer.exec("ALTER TABLE oauth_clients ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'");
+    // Stores made before checkpoints kept their frontier gain the column (their checkpoints have none).
+    const checkpointColumns = this.#writer.prepare('SELECT name FROM pragma_table_info(?)').all('checkpoints') as { name: string }[];
+    if (!checkpointColumns.some((c) => c.name === 'frontier')) this.#writer.exec('ALTER TABLE checkpoints ADD COLUMN frontier BLOB');
     const found = this.#writer.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as { value: string } | undefined;
     if (found === undefined) this.#writer.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
     else if (Number(found.value) > SCHEMA_VERSION) throw new VigilError('ERR_CONFIG', 'The data directory was written by a newer Vigil');
@@ -225,9 +228,10 @@ export class SqliteStore implements Store {
       listCurrent: r.prepare('SELECT rid, tenant, type, id, seq, deleted FROM resource_current WHERE rid >= ? ORDER BY rid LIMIT ?').raw(),
       insertRewrap: w.prepare('INSERT INTO rewraps (version_seq, before, after) VALUES (?, ?, ?)'),
       readRewraps: r.prepare('SELECT seq, version_seq, before, after FROM rewraps WHERE seq >= ? ORDER BY seq LIMIT ?'),
-      insertCheckpoint: w.prepare('INSERT INTO checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)'),
+      insertCheckpoint: w.prepare('INSERT INTO checkpoints (size, root, note, created_at, frontier) VALUES (?, ?, ?, ?, ?)'),
       listCheckpoints: r.prepare('SELECT size, root, note, created_at FROM checkpoints ORDER BY size'),
-      latestCheckpoint: r.prepare('SELECT size, root, note, created_at FROM checkpoints ORDER BY size DESC LIMIT 1'),
+      latestCheckpoint: r.prepare('SELECT size, root, note, created_at, frontier FROM checkpoints ORDER BY size DESC LIMIT 1'),
+      latestFrontier: r.prepare('SELECT size, root, note, created_at, frontier FROM checkpoints WHERE frontier IS NOT NULL ORDER BY size DESC LIMIT 1'),
       hasCheckpoint: r.prepare('SELECT 1 AS ok FROM checkpoints WHERE size = ?'),
       ridOf: w.prepare('SELECT rid FROM resource_current WHERE tenant = ? AND type = ? AND id = ?'),
       deleteHash: w.prepare('DELETE FROM search_hash WHERE rid = ?'),
@@ -532,13 +536,16 @@ export class SqliteStore implements Store {
 
   addCheckpoint(row: CheckpointRow): Promise<void> {
     return this.#exclusive(async () => {
-      this.#stmt('insertCheckpoint').run(row.size, row.root, row.note, row.createdAt);
+      this.#stmt('insertCheckpoint').run(row.size, row.root, row.note, row.createdAt, row.frontier ?? null);
     });
   }
 
   async latestCheckpoint(): Promise<CheckpointRow | undefined> {
-    const r = this.#stmt('latestCheckpoint').get() as { size: number; root: Buffer; note: string; created_at: string } | undefined;
-    return r === undefined ? undefined : { size: r.size, root: r.root, note: r.note, createdAt: r.created_at };
+    return checkpointRow(this.#stmt('latestCheckpoint').get() as CheckpointSqlRow | undefined);
+  }
+
+  async latestCheckpointWithFrontier(): Promise<CheckpointRow | undefined> {
+    return checkpointRow(this.#stmt('latestFrontier').get() as CheckpointSqlRow | undefined);
   }
 
   async hasCheckpoint(size: number): Promise<boolean> {
@@ -916,6 +923,19 @@ function clientRow(r: ClientSqlRow): OAuthClientRow {
     rowMac: r.row_mac,
     settings: r.settings,
   };
+}
+
+interface CheckpointSqlRow {
+  size: number;
+  root: Buffer;
+  note: string;
+  created_at: string;
+  frontier: Buffer | null;
+}
+
+function checkpointRow(r: CheckpointSqlRow | undefined): CheckpointRow | undefined {
+  if (r === undefined) return undefined;
+  return { size: r.size, root: r.root, note: r.note, createdAt: r.created_at, ...(r.frontier === null ? {} : { frontier: r.frontier }) };
 }
 
 interface AuthSqlRow {
