@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { NewVersionRow, Store } from './types.js';
+import type { CandidateQuery, NewVersionRow, SearchClause, Store } from './types.js';
 
 /** Builds a fresh, empty store for one test group, and disposes of it. */
 export interface StoreFactory {
@@ -206,6 +206,38 @@ export function storeConformance(factory: StoreFactory): void {
       assert.equal(Buffer.from((await store.readCurrent('t1', 'Probe', 'old'))?.box ?? []).toString(), 'changed');
       assert.deepEqual((await store.searchCandidates({ ...query, order: 'id', limit: 10 })).map((v) => v.id), ['new', 'old']);
       assert.equal(await store.countCandidates(query), 2);
+    });
+
+    it('pages in creation order (rid), walked from the rarest one-hash clause, whatever the ids', async () => {
+      const common = Buffer.from('c0de0a', 'hex');
+      const rare = Buffer.from('c0de0b', 'hex');
+      const other = Buffer.from('c0de0c', 'hex');
+      // Created z, y, ... so that creation order is the reverse of id order; every third is rare.
+      const ids = Array.from({ length: 12 }, (_, i) => `o${String.fromCharCode(122 - i)}`);
+      await store.tx(async (tx) => {
+        for (const [i, id] of ids.entries()) {
+          await tx.append(row({ type: 'Ordered', id }));
+          await tx.replaceIndex('t1', 'Ordered', id, { hashes: [{ param: 'code', hash: common }, ...(i % 3 === 0 ? [{ param: 'code', hash: rare }] : []), ...(i === 5 ? [{ param: 'x', hash: other }] : [])], ranges: [] });
+        }
+      });
+      // An update keeps the resource's place.
+      await store.tx(async (tx) => tx.append(row({ type: 'Ordered', id: 'oz', versionId: 2 })));
+      const q = { tenant: 't1', type: 'Ordered' };
+      const page = async (clauses: SearchClause[], more: Partial<CandidateQuery> = {}): Promise<string[]> => (await store.searchCandidates({ ...q, clauses, order: 'rid', limit: 4, ...more })).map((v) => v.id);
+      const codeClause: SearchClause = { kind: 'hash', param: 'code', hashes: [common] };
+      const rareClause: SearchClause = { kind: 'hash', param: 'code', hashes: [rare] };
+      assert.deepEqual(await page([codeClause]), ids.slice(0, 4));
+      const rows = await store.searchCandidates({ ...q, clauses: [codeClause], order: 'rid', limit: 4 });
+      assert.deepEqual(await page([codeClause], { afterRid: rows[3]?.rid }), ids.slice(4, 8));
+      assert.deepEqual(await page([codeClause], { order: 'rid-desc', beforeRid: rows[3]?.rid }), ids.slice(0, 3).reverse());
+      assert.deepEqual(await page([codeClause, rareClause]), [ids[0], ids[3], ids[6], ids[9]]);
+      assert.deepEqual(await page([rareClause, codeClause], { order: 'rid-desc' }), [ids[9], ids[6], ids[3], ids[0]]);
+      assert.deepEqual(await page([codeClause, { kind: 'hash', param: 'code', hashes: [rare], negate: true }]), [ids[1], ids[2], ids[4], ids[5]]);
+      assert.deepEqual(await page([codeClause, { kind: 'hash', param: 'x', hashes: [other] }]), [ids[5]]);
+      assert.deepEqual(await page([codeClause, { kind: 'id', ids: [ids[7] ?? '', ids[2] ?? ''] }]), [ids[2], ids[7]]);
+      assert.deepEqual(await page([]), ids.slice(0, 4));
+      assert.deepEqual(await page([], { order: 'rid-desc' }), ids.slice(-4).reverse());
+      assert.deepEqual(await page([{ kind: 'hash', param: 'code', hashes: [rare, other] }]), [ids[0], ids[3], ids[5], ids[6]]);
     });
 
     it('scans current resources with their index rows, in rid order, hashes sorted (for the verifier)', async () => {

@@ -16,6 +16,11 @@ export interface VersionRow {
   readonly box: Uint8Array | null;
   /** Digest of the search index rows written with this version (audit/leaf.ts). */
   readonly indexDigest: Uint8Array;
+  /**
+   * The resource's row number in the store, given by searches: fixed when the resource is first
+   * created, so it orders resources by creation. Searches page by it unless sorted otherwise.
+   */
+  readonly rid?: number;
 }
 
 /** A version to append, with the hash of its log leaf (appended in the same transaction). */
@@ -142,7 +147,7 @@ export interface StoreTx {
 }
 
 /** What countCandidates counts: the clauses of a search; with `cap`, counting stops past it. */
-export type CandidateCount = Omit<CandidateQuery, 'limit' | 'order' | 'afterId' | 'beforeId' | 'offset'> & { readonly cap?: number };
+export type CandidateCount = Omit<CandidateQuery, 'limit' | 'order' | 'afterId' | 'beforeId' | 'afterRid' | 'beforeRid' | 'offset'> & { readonly cap?: number };
 
 /** A version to re-encrypt under the newest data key. */
 export interface RewrapCandidate {
@@ -334,7 +339,11 @@ export interface CandidateQuery {
   /** Keyset paging over ids: strictly after / before this id. */
   readonly afterId?: string;
   readonly beforeId?: string;
-  readonly order: 'id' | 'id-desc' | 'lastUpdated' | 'lastUpdated-desc';
+  /** Keyset paging in creation order: strictly after / before this rid (VersionRow.rid). */
+  readonly afterRid?: number;
+  readonly beforeRid?: number;
+  /** `rid`: creation order (the default page order), walked from a hash clause's rows when one is given. */
+  readonly order: 'rid' | 'rid-desc' | 'id' | 'id-desc' | 'lastUpdated' | 'lastUpdated-desc';
   readonly limit: number;
   readonly offset?: number;
 }

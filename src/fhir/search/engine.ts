@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { VigilError } from '../../errors.js';
-import type { SearchClause, Store, VersionRow } from '../../store/index.js';
+import type { CandidateQuery, SearchClause, Store, VersionRow } from '../../store/index.js';
 import { normalize, type BlindIndex } from './blind-index.js';
 import { indexHashes, planClauses, type Confirm, type PlanContext } from './plan.js';
 import { searchParams, type SearchParam } from './params.js';
@@ -15,6 +15,8 @@ export interface Found {
   readonly versionId: number;
   readonly lastUpdated: string;
   readonly resource: Resource;
+  /** Its place in creation order (VersionRow.rid), where the store gave one. */
+  readonly rid?: number;
 }
 
 export interface SearchPage {
@@ -140,7 +142,7 @@ export class SearchEngine {
     for (const row of rows) {
       const resource = await this.#o.open(row);
       if (!planned.confirm.every((c) => c(resource))) continue;
-      const found = { type: row.type, id: row.id, versionId: row.versionId, lastUpdated: row.lastUpdated, resource };
+      const found = { type: row.type, id: row.id, versionId: row.versionId, lastUpdated: row.lastUpdated, resource, ...(row.rid === undefined ? {} : { rid: row.rid }) };
       if (planned.filter === undefined || (await planned.filter.visible(found))) out.push(found);
     }
     return out;
@@ -166,13 +168,12 @@ export class SearchEngine {
     const type = request.type;
     const planned = await this.#plan(type, request.clauses, filter);
     const count = request.summary === 'count' ? 0 : request.count;
-    const sortKeys = request.sort.filter((k) => !(k.code === '_id' && !k.descending && request.sort.length === 1));
+    const sortKeys = request.sort;
     let page: { matches: Found[]; next?: Record<string, unknown>; previous?: Record<string, unknown>; total?: number };
-    if (sortKeys.length === 0 || (sortKeys.length === 1 && sortKeys[0]?.code === '_id')) {
-      page = await this.#keysetPage(type, planned, count, sortKeys[0]?.descending === true, cursor);
-    } else {
-      page = await this.#sortedPage(type, planned, count, sortKeys, cursor);
-    }
+    // Unsorted, pages come in creation order, which a page of one common code finds cheaply (see ridWalkSql).
+    if (sortKeys.length === 0) page = await this.#keysetPage(type, planned, count, 'rid', false, cursor);
+    else if (sortKeys.length === 1 && sortKeys[0]?.code === '_id') page = await this.#keysetPage(type, planned, count, 'id', sortKeys[0].descending, cursor);
+    else page = await this.#sortedPage(type, planned, count, sortKeys, cursor);
     let total = page.total;
     // A total counts only what the caller may see: by SQL when the index decides, else by a scan.
     const wantTotal = request.summary === 'count' || request.total === 'accurate' || (request.total === undefined && exact(planned)) || request.total === 'estimate';
@@ -208,14 +209,27 @@ export class SearchEngine {
   }
 
   /**
-   * Id order, keyset paging. A cursor holds a boundary id and a direction: `n` (the next page
-   * starts past the boundary, in sort order) or `p` (the previous page ends before it).
+   * Keyset paging in creation order (`rid`, unsorted searches) or id order (`_sort=_id`). A cursor
+   * holds a boundary and a direction: `rn` or `n` (the next page starts past the boundary, in sort
+   * order), `rp` or `p` (the previous page ends before it), with a rid or an id.
    */
-  async #keysetPage(type: string, planned: Planned, count: number, descending: boolean, cursor?: Record<string, unknown>) {
-    const boundary = typeof cursor?.['n'] === 'string' ? cursor['n'] : typeof cursor?.['p'] === 'string' ? cursor['p'] : undefined;
+  async #keysetPage(type: string, planned: Planned, count: number, key: 'rid' | 'id', descending: boolean, cursor?: Record<string, unknown>) {
+    const [nextKey, previousKey] = key === 'rid' ? ['rn', 'rp'] : ['n', 'p'];
+    const valid = (v: unknown): v is string | number => (key === 'rid' ? Number.isSafeInteger(v) : typeof v === 'string');
+    const next = cursor?.[nextKey];
+    const previous = cursor?.[previousKey];
+    // A cursor of the other order (one made before the default order was creation order) pages nothing.
+    if (cursor !== undefined && !valid(next) && !valid(previous)) throw new VigilError('ERR_BAD_REQUEST', 'The paging cursor is not valid');
+    const boundary = valid(next) ? next : valid(previous) ? previous : undefined;
     // A "previous" page is found by scanning against the sort order, then put back in order.
-    const backwards = typeof cursor?.['p'] === 'string';
+    const backwards = valid(previous);
     const scanDesc = descending !== backwards;
+    const place = (f: { id: string; rid?: number } | undefined): string | number | undefined => (key === 'rid' ? f?.rid : f?.id);
+    const bound = (at: string | number | undefined): Partial<CandidateQuery> => {
+      if (at === undefined) return {};
+      if (key === 'rid') return scanDesc ? { beforeRid: Number(at) } : { afterRid: Number(at) };
+      return scanDesc ? { beforeId: String(at) } : { afterId: String(at) };
+    };
     // When decryption confirms, most candidates usually match: start with a little more than a page
     // (each candidate costs a decryption) and grow fourfold while too few pass.
     let batch = exact(planned) ? count + 1 : count + 1 + Math.max(8, Math.ceil(count / 2));
@@ -227,29 +241,29 @@ export class SearchEngine {
         tenant: this.#o.tenant,
         type,
         clauses: planned.clauses,
-        order: scanDesc ? 'id-desc' : 'id',
+        order: key === 'rid' ? (scanDesc ? 'rid-desc' : 'rid') : scanDesc ? 'id-desc' : 'id',
         limit: batch,
-        ...(from === undefined ? {} : scanDesc ? { beforeId: from } : { afterId: from }),
+        ...bound(from),
       });
       found.push(...(await this.#decrypt(rows, planned)));
       scanned += rows.length;
       if (found.length > count || rows.length < batch) break;
       if (scanned > MAX_SCAN) throw tooCostly();
-      from = rows[rows.length - 1]?.id;
+      from = place(rows[rows.length - 1]);
     }
     const more = found.length > count;
     const kept = found.slice(0, count);
     if (backwards) kept.reverse();
-    const first = kept[0]?.id;
-    const last = kept[kept.length - 1]?.id;
+    const first = place(kept[0]);
+    const last = place(kept[kept.length - 1]);
     const page: { matches: Found[]; next?: Record<string, unknown>; previous?: Record<string, unknown> } = { matches: kept };
     // Coming from a later page there is always a next one; otherwise only when more matched.
     const hasNext = backwards || more;
     const hasPrevious = backwards ? more : boundary !== undefined;
     const nextFrom = last ?? boundary;
     const previousFrom = first ?? boundary;
-    if (hasNext && nextFrom !== undefined) page.next = { n: nextFrom };
-    if (hasPrevious && previousFrom !== undefined) page.previous = { p: previousFrom };
+    if (hasNext && nextFrom !== undefined) page.next = { [nextKey]: nextFrom };
+    if (hasPrevious && previousFrom !== undefined) page.previous = { [previousKey]: previousFrom };
     return page;
   }
 

@@ -923,6 +923,8 @@ function localPath(url: string): string {
 describe('search over encrypted data matches a brute-force reference', () => {
   let t: TestVigil;
   let ref: ReferenceSearch;
+  /** Each stored resource's place in creation order, by `Type/id`. */
+  const created = new Map<string, number>();
   let base: string;
   let token: string | undefined;
   const started = Date.now();
@@ -956,6 +958,12 @@ describe('search over encrypted data matches a brute-force reference', () => {
     t = await startTestVigil();
     base = t.config.fhirBaseUrl;
     const data = generate(new Rand(20240607), base);
+    // Created in a shuffled order, so that creation order (unsorted pages) and id order differ.
+    const shuffle = new Rand(11);
+    for (let i = data.length - 1; i > 0; i--) {
+      const j = shuffle.int(i + 1);
+      [data[i], data[j]] = [data[j] as (typeof data)[number], data[i] as (typeof data)[number]];
+    }
     const stored: Resource[] = [];
     for (const resource of data) {
       const res = await t.fhir('PUT', `/fhir/${String(resource['resourceType'])}/${String(resource['id'])}`, { body: resource });
@@ -968,6 +976,7 @@ describe('search over encrypted data matches a brute-force reference', () => {
       if (Object.keys(meta).length === 0) delete seen['meta'];
       assert.deepEqual(seen, given);
       stored.push(back);
+      created.set(`${back.resourceType}/${back.id ?? ''}`, created.size);
     }
     ref = new ReferenceSearch(stored, { fhirBaseUrl: base, nowFrom: Date.now(), nowTo: Date.now() + 180_000 });
   });
@@ -1052,10 +1061,11 @@ describe('search over encrypted data matches a brute-force reference', () => {
         if (p.matches.length > q.count) fail(`page ${i} has ${p.matches.length} matches for _count=${q.count}`);
         if (i < pages.length - 1 && p.matches.length === 0) fail(`page ${i} is empty but has a next link`);
       });
-      // Order: by _sort when asked, else by id.
+      // Order: by _sort when asked, else by creation.
       const sort = q.params.find(([k]) => k === '_sort')?.[1];
       if (missing.length === 0 && extra.length === 0 && maybe.size === 0) {
-        const orders = sort === undefined ? [{ reading: 'id', order: [...actual].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) }] : ref.sortOrders(q.type, actual, sort);
+        const rank = (id: string): number => created.get(`${q.type}/${id}`) ?? -1;
+        const orders = sort === undefined ? [{ reading: 'creation', order: [...actual].sort((a, b) => rank(a) - rank(b)) }] : ref.sortOrders(q.type, actual, sort);
         const matched = orders.find((o) => o.order.join() === actual.join());
         if (matched === undefined) fail(`order [${actual.join(' ')}], expected [${(orders[0]?.order ?? []).join(' ')}]`);
         else if (sort !== undefined && orders.length > 1) readings.set(matched.reading, [...(readings.get(matched.reading) ?? []), `${q.type}?_sort=${sort}`]);

@@ -7,13 +7,15 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const N = 2100;
 
 /**
- * Past the sizes the reference test uses: a code on more than 2,000 records makes an id-ordered
- * page walk the type by id instead of fetching every match, and a total nobody asked for is left
- * out above 1,000 matches. The answers must be exactly those of the small-data plan.
+ * Past the sizes the reference test uses: a page of a code on more than 2,000 records walks its
+ * rows in creation order (or, sorted by id, walks the type by id) instead of fetching every
+ * match, and a total nobody asked for is left out above 1,000 matches. The answers must be
+ * exactly those of the small-data plan.
  */
 describe('search at scale: paging a common code and default totals', () => {
   let t: TestVigil;
   let token: string;
+  /** Every Observation, in the order they were created. */
   const all: { id: string; day: number; second: boolean }[] = [];
   /** Added to the server's clock (milliseconds). */
   let shift = 0;
@@ -34,8 +36,8 @@ describe('search at scale: paging a common code and default totals', () => {
       const out = (JSON.parse(res.body) as Json)['entry'] as Json[];
       out.forEach((e, k) => all.push({ id: String(e['response']['location']).split('/')[5] ?? '', day: 1 + ((start + k) % 28), second: (start + k) % 7 < 2 }));
     }
-    all.sort((a, b) => (a.id < b.id ? -1 : 1));
   });
+  const sortedById = <T extends { id: string }>(list: readonly T[]): T[] => [...list].sort((a, b) => (a.id < b.id ? -1 : 1));
   after(async () => {
     await t.close();
   });
@@ -47,32 +49,37 @@ describe('search at scale: paging a common code and default totals', () => {
     return JSON.parse(res.body) as Json;
   };
 
+  const link = (page: Json, relation: string): string => String(((page['link'] ?? []) as Json[]).find((l) => l['relation'] === relation)?.['url']).replace(t.config.fhirBaseUrl, '/fhir');
+
   /**
-   * Pages `code` in id order: the first two pages of 50 (the first page's total must be `total`),
-   * the last 20 in descending order, and the first 30 on or after day `fromDay`; `matches` in id order.
+   * Pages `code` unsorted, in creation order: the first two pages of 50 (the first page's total
+   * must be `total`) and back, and the first 30 on or after day `fromDay`; then sorted by id, the
+   * first 50 and the last 20. `matches` in creation order.
    */
-  async function pagesInIdOrder(code: string, matches: readonly { id: string; day: number }[], total: number | undefined, fromDay: number): Promise<void> {
-    let page = await get(`/fhir/Observation?code=http://loinc.org|${code}&_count=50`);
-    assert.deepEqual(ids(page), matches.slice(0, 50).map((a) => a.id));
-    assert.equal(page['total'], total);
-    const next = ((page['link'] ?? []) as Json[]).find((l) => l['relation'] === 'next');
-    page = await get(String(next?.['url']).replace(t.config.fhirBaseUrl, '/fhir'));
-    assert.deepEqual(ids(page), matches.slice(50, 100).map((a) => a.id));
-    const desc = await get(`/fhir/Observation?code=http://loinc.org|${code}&_sort=-_id&_count=20`);
-    assert.deepEqual(ids(desc), matches.slice(-20).reverse().map((a) => a.id));
+  async function pagesInOrder(code: string, matches: readonly { id: string; day: number }[], total: number | undefined, fromDay: number): Promise<void> {
+    const first = await get(`/fhir/Observation?code=http://loinc.org|${code}&_count=50`);
+    assert.deepEqual(ids(first), matches.slice(0, 50).map((a) => a.id));
+    assert.equal(first['total'], total);
+    const second = await get(link(first, 'next'));
+    assert.deepEqual(ids(second), matches.slice(50, 100).map((a) => a.id));
+    assert.deepEqual(ids(await get(link(second, 'previous'))), ids(first));
     const late = await get(`/fhir/Observation?code=http://loinc.org|${code}&date=ge2024-02-${String(fromDay).padStart(2, '0')}&_count=30`);
     assert.deepEqual(ids(late), matches.filter((a) => a.day >= fromDay).slice(0, 30).map((a) => a.id));
+    const byId = sortedById(matches).map((a) => a.id);
+    assert.notDeepEqual(byId.slice(0, 50), ids(first), 'creation order differs from id order here');
+    assert.deepEqual(ids(await get(`/fhir/Observation?code=http://loinc.org|${code}&_sort=_id&_count=50`)), byId.slice(0, 50));
+    assert.deepEqual(ids(await get(`/fhir/Observation?code=http://loinc.org|${code}&_sort=-_id&_count=20`)), byId.slice(-20).reverse());
   }
 
-  it('pages in id order exactly, both ways, with and without a date range', async () => {
+  it('pages in creation order exactly, both ways, with and without a date range, and in id order when sorted so', async () => {
     // A total nobody asked for is left out above 1,000.
-    await pagesInIdOrder('8867-4', all, undefined, 27);
+    await pagesInOrder('8867-4', all, undefined, 27);
   });
 
   it('pages a code on 600 of them the same way (walked against its list of matches)', async () => {
     const second = all.filter((a) => a.second);
     assert.equal(second.length, 600);
-    await pagesInIdOrder('8310-5', second, 600, 20);
+    await pagesInOrder('8310-5', second, 600, 20);
     const both = await get('/fhir/Observation?code=http://loinc.org|8310-5&code=http://loinc.org|8867-4&_count=40');
     assert.deepEqual(ids(both), second.slice(0, 40).map((a) => a.id));
   });
@@ -98,10 +105,10 @@ describe('search at scale: paging a common code and default totals', () => {
       const res = await t.fhir('POST', '/fhir', { token, body: { resourceType: 'Bundle', type: 'transaction', entry } });
       assert.equal(res.statusCode, 200, res.body.slice(0, 200));
     };
-    const byId = async (query: string, count: number): Promise<string[]> => ids(await get(`/fhir/Observation?${query}&_count=${count}`));
+    const page = async (query: string, count: number): Promise<string[]> => ids(await get(`/fhir/Observation?${query}&_count=${count}`));
     // Counted now: 600 rows for one code, none for the other.
-    assert.equal((await byId('code=http://loinc.org|8310-5', 20)).length, 20);
-    assert.deepEqual(await byId('code=http://loinc.org|1234-5', 20), []);
+    assert.equal((await page('code=http://loinc.org|8310-5', 20)).length, 20);
+    assert.deepEqual(await page('code=http://loinc.org|1234-5', 20), []);
     // The second code is taken off all but 30 resources; the new one goes on 1,200.
     const second = all.flatMap((a, i) => (a.second ? [i] : []));
     const keep = new Set(second.filter((_, k) => k % 20 === 0));
@@ -115,10 +122,10 @@ describe('search at scale: paging a common code and default totals', () => {
     const common = all.filter((_, i) => i % 7 >= 2 && i % 7 < 6);
     assert.equal(rare.length, 30);
     assert.equal(common.length, 1200);
-    assert.deepEqual(await byId('code=http://loinc.org|8310-5', 20), rare.slice(0, 20).map((a) => a.id));
-    assert.deepEqual(await byId('code=http://loinc.org|8310-5&_sort=-_id', 50), rare.map((a) => a.id).reverse());
-    assert.deepEqual(await byId('code=http://loinc.org|1234-5', 40), common.slice(0, 40).map((a) => a.id));
-    assert.deepEqual(await byId('code=http://loinc.org|1234-5&date=ge2024-02-27&_sort=-_id', 25), common.filter((a) => a.day >= 27).reverse().slice(0, 25).map((a) => a.id));
+    assert.deepEqual(await page('code=http://loinc.org|8310-5', 20), rare.slice(0, 20).map((a) => a.id));
+    assert.deepEqual(await page('code=http://loinc.org|8310-5&_sort=-_id', 50), sortedById(rare).map((a) => a.id).reverse());
+    assert.deepEqual(await page('code=http://loinc.org|1234-5', 40), common.slice(0, 40).map((a) => a.id));
+    assert.deepEqual(await page('code=http://loinc.org|1234-5&date=ge2024-02-27&_sort=-_id', 25), sortedById(common.filter((a) => a.day >= 27)).reverse().slice(0, 25).map((a) => a.id));
   });
 
   // After the test above, which leaves code 1234-5 on 1,200 resources.

@@ -74,6 +74,9 @@ CREATE TABLE IF NOT EXISTS resource_current (
   last_updated TEXT NOT NULL,
   UNIQUE (tenant, type, id)
 );
+-- A type's resources in rid (creation) order, the default order of search pages: the rowid
+-- follows the columns, so a type's entries are in rid order. Stores made before gain it on open.
+CREATE INDEX IF NOT EXISTS resource_current_type ON resource_current (tenant, type);
 
 -- Search index of current versions, keyed by resource_current.rid. A hash is a keyed HMAC over
 -- (type, parameter, form, value) under the tenant's index key, so it needs no other column; ranges

@@ -104,6 +104,14 @@ function whereSql(q: Omit<CandidateQuery, 'limit' | 'order'>, scanById = false, 
     parts.push('rc.id < ?');
     args.push(q.beforeId);
   }
+  if (q.afterRid !== undefined) {
+    parts.push('rc.rid > ?');
+    args.push(q.afterRid);
+  }
+  if (q.beforeRid !== undefined) {
+    parts.push('rc.rid < ?');
+    args.push(q.beforeRid);
+  }
   return { from: 'resource_current rc', sql: parts.join(' AND '), args };
 }
 
@@ -117,31 +125,77 @@ function addClauses(q: Omit<CandidateQuery, 'limit' | 'order'>, clauses: readonl
 }
 
 const ORDER: Record<CandidateQuery['order'], string> = {
+  rid: 'rc.rid ASC',
+  'rid-desc': 'rc.rid DESC',
   id: 'rc.id ASC',
   'id-desc': 'rc.id DESC',
   lastUpdated: 'rc.last_updated ASC, rc.id ASC',
   'lastUpdated-desc': 'rc.last_updated DESC, rc.id DESC',
 };
 
+/** The columns of a page of resource_current rows, and of the versions fetched for them. */
+const PAGE_COLUMNS = 'rc.seq, rc.tenant, rc.type, rc.id, rc.last_updated, rc.rid';
+const VERSION_COLUMNS = 'rv.seq, rv.tenant, rv.type, rv.id, rv.version_id, rv.last_updated, rv.deleted, rv.key_version, rv.box, rc.rid';
+
 /**
  * The current versions matching a candidate query, with their sealed content. With `scanById`
  * the resources of the type are walked in id order and each is tested, stopping at the limit:
  * right when every hash clause matches many resources (a common code), where driving from the
- * hash rows would fetch and sort them all to return one page.
+ * hash rows would fetch and sort them all to return one page. With `drive` (creation order only),
+ * the rows of that one-hash clause are walked in rid order instead (see ridWalkSql).
  */
-export function candidateRowsSql(q: CandidateQuery, scanById = false, listed: ReadonlySet<SearchClause> = NONE_LISTED): Sql {
-  const where = whereSql(q, scanById, listed);
+export function candidateRowsSql(q: CandidateQuery, scanById = false, listed: ReadonlySet<SearchClause> = NONE_LISTED, drive?: SearchClause): Sql {
+  const page = drive !== undefined && (q.order === 'rid' || q.order === 'rid-desc') ? ridWalkSql(q, drive, listed) : undefined;
+  const where = page === undefined ? whereSql(q, scanById, listed) : undefined;
+  // A walk in creation order goes along the type's index, whose entries are in rid order.
+  const from = scanById && (q.order === 'rid' || q.order === 'rid-desc') ? 'resource_current rc INDEXED BY resource_current_type' : 'resource_current rc';
+  const inner = page ?? { sql: `SELECT ${PAGE_COLUMNS} FROM ${from} WHERE ${where?.sql ?? '1'} ORDER BY ${ORDER[q.order]} LIMIT ? OFFSET ?`, args: [...(where?.args ?? []), q.limit, q.offset ?? 0] };
   // The page is chosen from resource_current alone, and only its rows fetch their versions: driven
   // from the hash rows, every match used to carry its ciphertext into the sort (a third slower for
   // a code on 2,600 resources). The version row must be the resource's own: a head pointer edited
   // to another row matches nothing.
   return {
-    sql: `SELECT rv.seq, rv.tenant, rv.type, rv.id, rv.version_id, rv.last_updated, rv.deleted, rv.key_version, rv.box
-      FROM (SELECT rc.seq, rc.tenant, rc.type, rc.id, rc.last_updated FROM resource_current rc WHERE ${where.sql} ORDER BY ${ORDER[q.order]} LIMIT ? OFFSET ?) rc
+    sql: `SELECT ${VERSION_COLUMNS}
+      FROM (${inner.sql}) rc
       JOIN resource_versions rv ON rv.seq = rc.seq AND rv.tenant = rc.tenant AND rv.type = rc.type AND rv.id = rc.id
       ORDER BY ${ORDER[q.order]}`,
-    args: [...where.args, q.limit, q.offset ?? 0],
+    args: inner.args,
   };
+}
+
+/**
+ * A page in creation order, walked along the rows of one positive one-hash clause: its key is
+ * (hash, rid), so they come in rid order and the walk stops at the limit, each resource tested
+ * against the other clauses as it is met. A page then costs about the page's size divided by the
+ * share of those rows the other clauses keep, whatever the clause's size: a common code and a
+ * recent date read a few hundred index rows, where id order walked thousands of resources or read
+ * every row of the code.
+ */
+function ridWalkSql(q: CandidateQuery, drive: SearchClause, listed: ReadonlySet<SearchClause>): Sql {
+  if (drive.kind !== 'hash' || drive.hashes.length !== 1) throw new Error('a creation-order walk drives from a one-hash clause');
+  const desc = q.order === 'rid-desc';
+  const parts = ['drv.hash = ?', 'rc.tenant = ?', 'rc.type = ?', 'rc.deleted = 0'];
+  const args: unknown[] = [drive.hashes[0], q.tenant, q.type];
+  addClauses(q, flatClauses(q.clauses).filter((c) => c !== drive), parts, args, true, true, listed);
+  if (q.afterId !== undefined || q.beforeId !== undefined) throw new Error('a creation-order walk pages by rid');
+  if (q.afterRid !== undefined) {
+    parts.push('drv.rid > ?');
+    args.push(q.afterRid);
+  }
+  if (q.beforeRid !== undefined) {
+    parts.push('drv.rid < ?');
+    args.push(q.beforeRid);
+  }
+  // CROSS JOIN keeps the hash rows as the outer loop: SQLite does not reorder it.
+  return {
+    sql: `SELECT ${PAGE_COLUMNS} FROM search_hash drv CROSS JOIN resource_current rc ON rc.rid = drv.rid WHERE ${parts.join(' AND ')} ORDER BY drv.rid ${desc ? 'DESC' : 'ASC'} LIMIT ? OFFSET ?`,
+    args: [...args, q.limit, q.offset ?? 0],
+  };
+}
+
+/** The clauses AND-ed at the top: an `any` of one group is an AND like the top level (the access policy's clauses come so). */
+export function flatClauses(clauses: readonly SearchClause[]): SearchClause[] {
+  return clauses.flatMap((c) => (c.kind === 'any' && c.groups.length === 1 ? (c.groups[0] ?? []) : [c]));
 }
 
 export function candidateCountSql(q: Omit<CandidateQuery, 'limit' | 'order'> & { readonly cap?: number }): Sql {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { row, storeConformance } from '../conformance.js';
 import { SqliteStore } from './sqlite-store.js';
-import { candidateCountSql } from './search-sql.js';
+import { candidateCountSql, candidateRowsSql } from './search-sql.js';
 import type { Store } from '../types.js';
 
 const dirs = new Map<Store, string>();
@@ -146,6 +146,33 @@ describe('sqlite store: query planner statistics', () => {
       } finally {
         await store.close();
       }
+    }));
+});
+
+describe('sqlite store: creation-order pages', () => {
+  const code = Buffer.from('c0de03', 'hex');
+  const query = { tenant: 't1', type: 'Observation', clauses: [{ kind: 'hash' as const, param: 'code', hashes: [code] }, { kind: 'range' as const, param: 'date', any: [{ hiGte: 30 * 86_400_000 }] }], order: 'rid' as const, limit: 10 };
+
+  it('walks the driving clause\'s rows in rid order, with no sort, and the type\'s index when no clause drives', () =>
+    withStore(async (store) => {
+      await store.tx(async (tx) => {
+        for (let i = 1; i <= 300; i++) {
+          const id = `o${String(i).padStart(3, '0')}`;
+          await tx.append(row({ type: 'Observation', id, leaf: Buffer.alloc(32, i % 250) }));
+          await tx.replaceIndex('t1', 'Observation', id, { hashes: [{ param: 'code', hash: code }], ranges: [{ param: 'date', lo: i * 86_400_000, hi: (i + 1) * 86_400_000 - 1, unit: null, unit2: null }] });
+        }
+      });
+      await store.optimize();
+      const driven = candidateRowsSql(query, false, new Set(), query.clauses[0]);
+      // The page (the co-routine, before the outer query scans it) needs no sort: only the page itself is sorted after.
+      const inner = (sql: string, args: unknown[]): string => store.queryPlan('reader', sql, ...args).split('; SCAN rc;')[0] ?? '';
+      const plan = inner(driven.sql, driven.args);
+      assert.match(plan, /SEARCH drv USING PRIMARY KEY \(hash=\?\)/);
+      assert.doesNotMatch(plan, /TEMP B-TREE/);
+      assert.deepEqual((await store.searchCandidates(query)).map((v) => v.id), Array.from({ length: 10 }, (_, k) => `o${String(30 + k).padStart(3, '0')}`));
+      const walked = candidateRowsSql({ ...query, clauses: [] }, true);
+      assert.match(inner(walked.sql, walked.args), /USING (COVERING )?INDEX resource_current_type/);
+      assert.doesNotMatch(inner(walked.sql, walked.args), /TEMP B-TREE/);
     }));
 });
 

@@ -31,12 +31,14 @@ import type {
   VersionRow,
 } from '../types.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
-import { candidateCountSql, candidateRowsSql, hashRowsSql } from './search-sql.js';
+import { candidateCountSql, candidateRowsSql, flatClauses, hashRowsSql } from './search-sql.js';
 import { scanCurrentIndex } from './index-scan.js';
 import { refreshStatistics, type StatisticsReport } from './statistics.js';
 
 /** A hash clause matching this many resources or fewer never makes an id-ordered page walk by id (see #walkPlan). */
 const SCAN_BY_ID_MIN = 200;
+/** Clauses that could drive a creation-order page are counted up to this many rows to pick the smallest. */
+const DRIVE_COUNT_CAP = 10_000;
 /** The plan that does not walk: the matches listed from the hash rows, then sorted (see #walkPlan). */
 const LISTED: { readonly walk: boolean; readonly listed: ReadonlySet<SearchClause> } = { walk: false, listed: new Set() };
 /** How long a hash clause's counted rows choose plans before they are counted again (see #hashRows). */
@@ -66,6 +68,8 @@ interface RawVersion {
   key_version: number | null;
   box: Buffer | null;
   index_digest: Buffer;
+  /** Present in search results only. */
+  rid?: number;
 }
 
 const VERSION_COLUMNS = 'seq, tenant, type, id, version_id, last_updated, deleted, key_version, box, index_digest';
@@ -82,6 +86,7 @@ function toVersion(r: RawVersion): VersionRow {
     keyVersion: r.key_version,
     box: r.box,
     indexDigest: r.index_digest,
+    ...(typeof r.rid === 'number' ? { rid: r.rid } : {}),
   };
 }
 
@@ -609,9 +614,31 @@ export class SqliteStore implements Store {
   }
 
   #search(db: Db, query: CandidateQuery): VersionRow[] {
-    const plan = this.#walkPlan(db, query);
-    const { sql, args } = candidateRowsSql(query, plan.walk, plan.listed);
+    const drive = this.#ridDriver(db, query);
+    const plan = drive === undefined ? this.#walkPlan(db, query) : LISTED;
+    const { sql, args } = candidateRowsSql(query, plan.walk, plan.listed, drive);
     return (this.#prepare(db, sql).all(...args) as RawVersion[]).map(toVersion);
+  }
+
+  /**
+   * The clause whose rows a creation-order page walks (see ridWalkSql): a positive clause of one
+   * hash, the one with the fewest rows when there are several (capped counts, remembered as for
+   * #walkPlan). None for other orders, when an id clause names the candidates, or when no clause
+   * has one hash: those pages walk the type in rid order or list their matches, as #walkPlan says.
+   */
+  #ridDriver(db: Db, query: CandidateQuery): SearchClause | undefined {
+    if (query.order !== 'rid' && query.order !== 'rid-desc') return undefined;
+    const anded = flatClauses(query.clauses);
+    if (anded.some((c) => c.kind === 'id' && c.negate !== true)) return undefined;
+    const single = anded.filter((c) => c.kind === 'hash' && c.negate !== true && c.hashes.length === 1);
+    if (single.length <= 1) return single[0];
+    const resources = (this.#prepare(db, 'SELECT COALESCE(MAX(rid), 0) AS n FROM resource_current').get() as { n: number }).n;
+    let best: { clause: SearchClause; n: number } | undefined;
+    for (const c of single) {
+      const n = c.kind === 'hash' ? this.#hashRows(db, c.hashes, DRIVE_COUNT_CAP, resources) : Number.POSITIVE_INFINITY;
+      if (best === undefined || n < best.n) best = { clause: c, n };
+    }
+    return best?.clause;
   }
 
   /**
@@ -632,9 +659,8 @@ export class SqliteStore implements Store {
    * rows, remembered for a while (#hashRows), choose it.
    */
   #walkPlan(db: Db, query: CandidateQuery): { readonly walk: boolean; readonly listed: ReadonlySet<SearchClause> } {
-    if ((query.order !== 'id' && query.order !== 'id-desc') || query.limit > 1001) return LISTED;
-    // An `any` of one group is an AND like the top level (the access policy's clauses come so).
-    const anded = query.clauses.flatMap((c) => (c.kind === 'any' && c.groups.length === 1 ? (c.groups[0] ?? []) : [c]));
+    if ((query.order !== 'id' && query.order !== 'id-desc' && query.order !== 'rid' && query.order !== 'rid-desc') || query.limit > 1001) return LISTED;
+    const anded = flatClauses(query.clauses);
     const hashes = anded.filter((c): c is Extract<SearchClause, { kind: 'hash' }> => c.kind === 'hash' && c.negate !== true);
     if (hashes.length === 0 || anded.some((c) => c.kind === 'id' && c.negate !== true)) return LISTED;
     const resources = (this.#prepare(db, 'SELECT COALESCE(MAX(rid), 0) AS n FROM resource_current').get() as { n: number }).n;
