@@ -168,12 +168,12 @@ export class SearchEngine {
     const type = request.type;
     const planned = await this.#plan(type, request.clauses, filter);
     const count = request.summary === 'count' ? 0 : request.count;
-    const sortKeys = request.sort;
+    const sort = request.sort;
     let page: { matches: Found[]; next?: Record<string, unknown>; previous?: Record<string, unknown>; total?: number };
     // Unsorted, pages come in creation order, which a page of one common code finds cheaply (see ridWalkSql).
-    if (sortKeys.length === 0) page = await this.#keysetPage(type, planned, count, 'rid', false, cursor);
-    else if (sortKeys.length === 1 && sortKeys[0]?.code === '_id') page = await this.#keysetPage(type, planned, count, 'id', sortKeys[0].descending, cursor);
-    else page = await this.#sortedPage(type, planned, count, sortKeys, cursor);
+    if (sort.length === 0) page = await this.#keysetPage(type, planned, count, 'rid', false, cursor);
+    else if (sort.length === 1 && sort[0]?.code === '_id') page = await this.#keysetPage(type, planned, count, 'id', sort[0].descending, cursor);
+    else page = await this.#sortedPage(type, planned, count, sort, cursor);
     let total = page.total;
     // A total counts only what the caller may see: by SQL when the index decides, else by a scan.
     const wantTotal = request.summary === 'count' || request.total === 'accurate' || (request.total === undefined && exact(planned)) || request.total === 'estimate';
@@ -224,7 +224,11 @@ export class SearchEngine {
     // A "previous" page is found by scanning against the sort order, then put back in order.
     const backwards = valid(previous);
     const scanDesc = descending !== backwards;
-    const place = (f: { id: string; rid?: number } | undefined): string | number | undefined => (key === 'rid' ? f?.rid : f?.id);
+    const place = (f: { id: string; rid?: number } | undefined): string | number | undefined => {
+      // A row without its rid would end the paging silently: a store must give one.
+      if (key === 'rid' && f !== undefined && f.rid === undefined) throw new VigilError('ERR_INTERNAL', 'A search row came without its place in creation order');
+      return key === 'rid' ? f?.rid : f?.id;
+    };
     const bound = (at: string | number | undefined): Partial<CandidateQuery> => {
       if (at === undefined) return {};
       if (key === 'rid') return scanDesc ? { beforeRid: Number(at) } : { afterRid: Number(at) };

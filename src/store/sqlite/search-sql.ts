@@ -1,3 +1,4 @@
+import { VigilError } from '../../errors.js';
 import type { CandidateQuery, RangeCondition, SearchClause } from '../types.js';
 
 interface Sql {
@@ -172,12 +173,12 @@ export function candidateRowsSql(q: CandidateQuery, scanById = false, listed: Re
  * every row of the code.
  */
 function ridWalkSql(q: CandidateQuery, drive: SearchClause, listed: ReadonlySet<SearchClause>): Sql {
-  if (drive.kind !== 'hash' || drive.hashes.length !== 1) throw new Error('a creation-order walk drives from a one-hash clause');
+  if (drive.kind !== 'hash' || drive.hashes.length !== 1) throw new VigilError('ERR_INTERNAL', 'A creation-order walk drives from a one-hash clause');
   const desc = q.order === 'rid-desc';
   const parts = ['drv.hash = ?', 'rc.tenant = ?', 'rc.type = ?', 'rc.deleted = 0'];
   const args: unknown[] = [drive.hashes[0], q.tenant, q.type];
   addClauses(q, flatClauses(q.clauses).filter((c) => c !== drive), parts, args, true, true, listed);
-  if (q.afterId !== undefined || q.beforeId !== undefined) throw new Error('a creation-order walk pages by rid');
+  if (q.afterId !== undefined || q.beforeId !== undefined) throw new VigilError('ERR_INTERNAL', 'A creation-order walk pages by rid');
   if (q.afterRid !== undefined) {
     parts.push('drv.rid > ?');
     args.push(q.afterRid);
