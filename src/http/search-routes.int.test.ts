@@ -1,6 +1,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestVigil, syntheticPatient, type TestVigil } from '../testing/harness.js';
+import { parseSearch } from '../fhir/search/parse.js';
+import { queryKey } from '../fhir/search/engine.js';
 
 type Json = Record<string, any>;
 
@@ -42,6 +44,19 @@ describe('search over HTTP: scopes, cursors, includes, POST _search', () => {
     const cursor = new URL(next).searchParams.get('_cursor') ?? '';
     assert.equal((await search(`/fhir/Patient?family=ram&_count=1&_cursor=${cursor}`)).status, 400);
     assert.equal((await search(`/fhir/Patient?family=ramirez&_count=1&_total=accurate&_cursor=${cursor.slice(0, -2)}xx`)).status, 400);
+  });
+
+  it('refuses a cursor of the other order: an id boundary on an unsorted search (as made before creation order)', async () => {
+    const url = '/fhir/Patient?family=ram&_count=2';
+    const parsed = parseSearch('Patient', [['family', 'ram'], ['_count', '2']], false);
+    const cursor = (extra: Record<string, unknown>): string => t.vigil.cursors.sign({ k: 'search', q: queryKey(parsed), ...extra });
+    const first = await search(url);
+    assert.deepEqual(idsOf(first.body), ['p0', 'p1']);
+    assert.equal((await search(`${url}&_cursor=${cursor({ n: 'p1' })}`)).status, 400);
+    // The same boundary as a rid: the second page.
+    const next = new URL((first.body['link'] as Json[]).find((l) => l['relation'] === 'next')?.['url'] as string).searchParams.get('_cursor') ?? '';
+    const page = await search(`${url}&_cursor=${next}`);
+    assert.deepEqual(idsOf(page.body), ['p2']);
   });
 
   it('answers POST _search like GET', async () => {
