@@ -135,6 +135,8 @@ export interface RunImportOptions {
   readonly workers: number;
   readonly strict?: boolean;
   readonly onProgress: (state: ImportState) => void;
+  /** Told when the files are in and the last step starts: signing a checkpoint over their leaves. */
+  readonly onCheckpoint?: () => void;
 }
 
 /**
@@ -151,6 +153,7 @@ export async function runImport(vigil: Vigil, list: FileList, o: RunImportOption
     ? importInWorkers(vigil.config.dataDir, list, o.workers, (files) => importFiles(target, { ...list, files, skipped: 0 }, { onProgress: o.onProgress }), o.onProgress)
     : importFiles(target, list, { strict: o.strict === true, onProgress: o.onProgress }));
   await vigil.store.checkpoint();
+  o.onCheckpoint?.();
   // A signed checkpoint covers the import at once (a server would sign one only at its next
   // interval or start), and stores the frontier, so the next start reads none of these leaves.
   await vigil.log.checkpoint();
