@@ -164,33 +164,43 @@ export function candidateRowsSql(q: CandidateQuery, scanById = false, listed: Re
   };
 }
 
+/** A clause with at most this many hashes may drive a creation-order page, one walk per hash. */
+export const DRIVE_HASHES = 16;
+
 /**
- * A page in creation order, walked along the rows of one positive one-hash clause: its key is
- * (hash, rid), so they come in rid order and the walk stops at the limit, each resource tested
- * against the other clauses as it is met. A page then costs about the page's size divided by the
- * share of those rows the other clauses keep, whatever the clause's size: a common code and a
- * recent date read a few hundred index rows, where id order walked thousands of resources or read
- * every row of the code.
+ * A page in creation order, walked along the rows of one positive hash clause: the key is
+ * (hash, rid), so one hash's rows come in rid order and the walk stops at the limit, each resource
+ * tested against the other clauses as it is met. A page then costs about the page's size divided
+ * by the share of those rows the other clauses keep, whatever the clause's size: a common code and
+ * a recent date read a few hundred index rows, where id order walked thousands of resources or
+ * read every row of the code. A clause of several hashes (`code=a,b`, the year buckets of a birth
+ * date range) walks each hash so, up to the page's end, and merges: the first matches overall are
+ * among the first of each walk, and a resource under two hashes counts once.
  */
 function ridWalkSql(q: CandidateQuery, drive: SearchClause, listed: ReadonlySet<SearchClause>): Sql {
-  if (drive.kind !== 'hash' || drive.hashes.length !== 1) throw new VigilError('ERR_INTERNAL', 'A creation-order walk drives from a one-hash clause');
-  const desc = q.order === 'rid-desc';
-  const parts = ['drv.hash = ?', 'rc.tenant = ?', 'rc.type = ?', 'rc.deleted = 0'];
-  const args: unknown[] = [drive.hashes[0], q.tenant, q.type];
-  addClauses(q, flatClauses(q.clauses).filter((c) => c !== drive), parts, args, true, true, listed);
+  if (drive.kind !== 'hash' || drive.hashes.length === 0 || drive.hashes.length > DRIVE_HASHES) throw new VigilError('ERR_INTERNAL', 'A creation-order walk drives from a clause of 1 to 16 hashes');
   if (q.afterId !== undefined || q.beforeId !== undefined) throw new VigilError('ERR_INTERNAL', 'A creation-order walk pages by rid');
+  const direction = q.order === 'rid-desc' ? 'DESC' : 'ASC';
+  const parts = ['drv.hash = ?', 'rc.tenant = ?', 'rc.type = ?', 'rc.deleted = 0'];
+  const rest: unknown[] = [q.tenant, q.type];
+  addClauses(q, flatClauses(q.clauses).filter((c) => c !== drive), parts, rest, true, true, listed);
   if (q.afterRid !== undefined) {
     parts.push('drv.rid > ?');
-    args.push(q.afterRid);
+    rest.push(q.afterRid);
   }
   if (q.beforeRid !== undefined) {
     parts.push('drv.rid < ?');
-    args.push(q.beforeRid);
+    rest.push(q.beforeRid);
   }
   // CROSS JOIN keeps the hash rows as the outer loop: SQLite does not reorder it.
+  const walk = `SELECT ${PAGE_COLUMNS} FROM search_hash drv CROSS JOIN resource_current rc ON rc.rid = drv.rid WHERE ${parts.join(' AND ')} ORDER BY drv.rid ${direction} LIMIT ?`;
+  const end = q.limit + (q.offset ?? 0);
+  if (drive.hashes.length === 1) return { sql: `${walk} OFFSET ?`, args: [drive.hashes[0], ...rest, q.limit, q.offset ?? 0] };
+  // UNION drops a resource met under two hashes (its rows are the same); a compound member takes
+  // its own ORDER BY and LIMIT only as a subquery.
   return {
-    sql: `SELECT ${PAGE_COLUMNS} FROM search_hash drv CROSS JOIN resource_current rc ON rc.rid = drv.rid WHERE ${parts.join(' AND ')} ORDER BY drv.rid ${desc ? 'DESC' : 'ASC'} LIMIT ? OFFSET ?`,
-    args: [...args, q.limit, q.offset ?? 0],
+    sql: `SELECT u.seq, u.tenant, u.type, u.id, u.last_updated, u.rid FROM (${drive.hashes.map(() => `SELECT * FROM (${walk})`).join(' UNION ')}) u ORDER BY u.rid ${direction} LIMIT ? OFFSET ?`,
+    args: [...drive.hashes.flatMap((h) => [h, ...rest, end]), q.limit, q.offset ?? 0],
   };
 }
 

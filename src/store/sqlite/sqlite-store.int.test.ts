@@ -170,6 +170,12 @@ describe('sqlite store: creation-order pages', () => {
       assert.match(plan, /SEARCH drv USING PRIMARY KEY \(hash=\?\)/);
       assert.doesNotMatch(plan, /TEMP B-TREE/);
       assert.deepEqual((await store.searchCandidates(query)).map((v) => v.id), Array.from({ length: 10 }, (_, k) => `o${String(30 + k).padStart(3, '0')}`));
+      // Two hashes: each walked in rid order up to the page's end, then merged.
+      const other = Buffer.from('c0de04', 'hex');
+      const two = { ...query, clauses: [{ kind: 'hash' as const, param: 'code', hashes: [other, code] }] };
+      const merged = candidateRowsSql(two, false, new Set(), two.clauses[0]);
+      assert.equal(store.queryPlan('reader', merged.sql, ...merged.args).match(/SEARCH drv USING PRIMARY KEY \(hash=\?\)/g)?.length, 2);
+      assert.deepEqual((await store.searchCandidates({ ...two, limit: 3, afterRid: 7 })).map((v) => v.id), ['o008', 'o009', 'o010']);
       const walked = candidateRowsSql({ ...query, clauses: [] }, true);
       assert.match(inner(walked.sql, walked.args), /USING (COVERING )?INDEX resource_current_type/);
       assert.doesNotMatch(inner(walked.sql, walked.args), /TEMP B-TREE/);

@@ -31,7 +31,7 @@ import type {
   VersionRow,
 } from '../types.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
-import { candidateCountSql, candidateRowsSql, flatClauses, hashRowsSql } from './search-sql.js';
+import { DRIVE_HASHES, candidateCountSql, candidateRowsSql, flatClauses, hashRowsSql } from './search-sql.js';
 import { scanCurrentIndex } from './index-scan.js';
 import { refreshStatistics, type StatisticsReport } from './statistics.js';
 
@@ -621,20 +621,21 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * The clause whose rows a creation-order page walks (see ridWalkSql): a positive clause of one
-   * hash, the one with the fewest rows when there are several (capped counts, remembered as for
-   * #walkPlan). None for other orders, when an id clause names the candidates, or when no clause
-   * has one hash: those pages walk the type in rid order or list their matches, as #walkPlan says.
+   * The clause whose rows a creation-order page walks (see ridWalkSql): a positive clause of 1 to
+   * DRIVE_HASHES hashes, the one with the fewest rows when there are several (capped counts,
+   * remembered as for #walkPlan). None for other orders, when an id clause names the candidates,
+   * or when no clause qualifies: those pages walk the type in rid order or list their matches, as
+   * #walkPlan says.
    */
   #ridDriver(db: Db, query: CandidateQuery): SearchClause | undefined {
     if (query.order !== 'rid' && query.order !== 'rid-desc') return undefined;
     const anded = flatClauses(query.clauses);
     if (anded.some((c) => c.kind === 'id' && c.negate !== true)) return undefined;
-    const single = anded.filter((c) => c.kind === 'hash' && c.negate !== true && c.hashes.length === 1);
-    if (single.length <= 1) return single[0];
+    const drivers = anded.filter((c) => c.kind === 'hash' && c.negate !== true && c.hashes.length > 0 && c.hashes.length <= DRIVE_HASHES);
+    if (drivers.length <= 1) return drivers[0];
     const resources = (this.#prepare(db, 'SELECT COALESCE(MAX(rid), 0) AS n FROM resource_current').get() as { n: number }).n;
     let best: { clause: SearchClause; n: number } | undefined;
-    for (const c of single) {
+    for (const c of drivers) {
       const n = c.kind === 'hash' ? this.#hashRows(db, c.hashes, DRIVE_COUNT_CAP, resources) : Number.POSITIVE_INFINITY;
       if (best === undefined || n < best.n) best = { clause: c, n };
     }
