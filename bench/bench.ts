@@ -60,6 +60,8 @@ export interface BenchOptions {
   readonly keep: boolean;
   /** `--store DIR`: search a data directory an earlier `--part search --keep` run imported, instead of importing. */
   readonly store?: string;
+  /** `--sample-patients N` (with `--store`): draw the queries' values from the first N of the store's patients. */
+  readonly samplePatients?: number;
   /** Which parts run: the HTTP scenarios, the import and search part, or both. */
   readonly part: 'http' | 'search' | 'backup' | 'all';
   /** Patients imported for the search part. */
@@ -149,6 +151,7 @@ function parseOptions(argv: string[]): BenchOptions {
       json: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       store: { type: 'string' },
+      'sample-patients': { type: 'string' },
       part: { type: 'string', default: 'all' },
       patients: { type: 'string', default: String(DEFAULT_PATIENTS) },
       'search-requests': { type: 'string', default: String(DEFAULT_SEARCH_REQUESTS) },
@@ -166,6 +169,10 @@ function parseOptions(argv: string[]): BenchOptions {
   if (part !== 'http' && part !== 'search' && part !== 'backup' && part !== 'all') throw new Error('--part must be http, search, backup or all');
   const store = values.store === undefined ? undefined : resolve(values.store);
   if (store !== undefined && (part !== 'search' || !existsSync(join(store, 'vigil.db')))) throw new Error('--store takes a data directory an earlier `--part search --keep` run imported (with the same --patients), and only with --part search');
+  const patients = int('patients', values.patients, 1, 1_000_000);
+  const sample = values['sample-patients'];
+  if (sample !== undefined && store === undefined) throw new Error('--sample-patients goes with --store');
+  const samplePatients = sample === undefined ? undefined : int('sample-patients', sample, 1, patients);
   return {
     durationSeconds,
     warmupSeconds: durationSeconds >= 5 ? 2 : 1,
@@ -173,8 +180,9 @@ function parseOptions(argv: string[]): BenchOptions {
     json: values.json,
     keep: values.keep,
     ...(store === undefined ? {} : { store }),
+    ...(samplePatients === undefined ? {} : { samplePatients }),
     part,
-    patients: int('patients', values.patients, 1, 1_000_000),
+    patients,
     searchRequests: int('search-requests', values['search-requests'], 10, 100_000),
   };
 }
@@ -474,7 +482,12 @@ function runSearch(opts: BenchOptions): Promise<SearchReport> {
       accessToken,
       progress,
     },
-    { patients: opts.patients, requests: opts.searchRequests, ...(opts.store === undefined ? {} : { store: opts.store }) },
+    {
+      patients: opts.patients,
+      requests: opts.searchRequests,
+      ...(opts.store === undefined ? {} : { store: opts.store }),
+      ...(opts.samplePatients === undefined ? {} : { samplePatients: opts.samplePatients }),
+    },
   );
 }
 
@@ -609,7 +622,7 @@ async function main(): Promise<number> {
   try {
     opts = parseOptions(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--duration S] [--connections N] [--part http|search|backup|all] [--patients N] [--search-requests N] [--json] [--keep] [--store DIR]\n`);
+    process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--duration S] [--connections N] [--part http|search|backup|all] [--patients N] [--search-requests N] [--json] [--keep] [--store DIR [--sample-patients N]]\n`);
     return 2;
   }
   const interrupted = (): void => void cleanup().finally(() => process.exit(130));

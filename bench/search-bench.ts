@@ -39,11 +39,20 @@ export interface SearchBenchOptions {
   readonly requests: number;
   /** A data directory this bench imported before with the same `patients` (`--store`): searched, not imported again. */
   readonly store?: string;
+  /**
+   * With `store`: the queries' values come from the first this many patients, not all of them
+   * (the generator makes the same patients whatever the count). Looking up 100,000 patients by
+   * MRN first takes minutes; 2,000 give values enough for every kind.
+   */
+  readonly samplePatients?: number;
 }
 
 /** The `search` object of `--json` output. */
 export interface SearchReport {
   readonly patients: number;
+  /** With `--sample-patients`: how many of them the queries' values came from. */
+  readonly sampledPatients?: number;
+  /** The resources of the patients the queries' values came from (all `patients` unless sampled). */
   readonly resources: number;
   readonly importSeconds: number;
   readonly importResourcesPerSecond: number;
@@ -90,7 +99,7 @@ export async function runSearchBench(host: SearchBenchHost, opts: SearchBenchOpt
     say(`generating and importing ${opts.patients.toLocaleString('en-US')} synthetic patients`);
     imported = await importDataset(dataDir, opts.patients, say, join(host.tempDir, 'search-work'));
   } else {
-    imported = await reuseDataset(dataDir, opts.patients, say);
+    imported = await reuseDataset(dataDir, opts.samplePatients ?? opts.patients, say);
   }
   const rate = imported.seconds > 0 ? imported.resources / imported.seconds : 0;
   if (opts.store === undefined) say(`imported ${imported.resources.toLocaleString('en-US')} resources in ${imported.seconds.toFixed(1)} s (${Math.round(rate).toLocaleString('en-US')}/s)`);
@@ -119,7 +128,8 @@ export async function runSearchBench(host: SearchBenchHost, opts: SearchBenchOpt
   const queriesDetectionOff = process.env['VIGIL_DETECT'] === 'false' ? undefined : await pass({ VIGIL_DETECT: 'false' }, ' (detection off)');
   const all = [...Object.values(queries), ...Object.values(queriesDetectionOff ?? {})];
   return {
-    patients: imported.patients,
+    patients: opts.patients,
+    ...(opts.samplePatients === undefined ? {} : { sampledPatients: opts.samplePatients }),
     resources: imported.resources,
     importSeconds: round(imported.seconds, 3),
     importResourcesPerSecond: round(rate, 1),
@@ -178,7 +188,9 @@ export function searchTable(r: SearchReport): string[] {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length))) ?? [];
   const fmt = (row: string[]): string => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ');
   return [
-    `Search at ${num(r.patients)} patients (${num(r.resources)} resources):`,
+    r.sampledPatients === undefined
+      ? `Search at ${num(r.patients)} patients (${num(r.resources)} resources):`
+      : `Search at ${num(r.patients)} patients, the queries' values drawn from the first ${num(r.sampledPatients)} (${num(r.resources)} resources):`,
     r.reusedStore !== undefined
       ? `  import: none, the store an earlier run imported (${r.reusedStore})`
       : `  import: ${num(r.resources)} resources in ${num(r.importSeconds, 1)} s = ${num(r.importResourcesPerSecond)} resources/s ` +
