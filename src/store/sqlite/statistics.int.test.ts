@@ -108,6 +108,13 @@ describe('sqlite store: planner statistics by estimate', () => {
       assert.match(stats(db).get('audit_events/audit_events_recorded') ?? '', /^140000 /);
     }));
 
+  it('estimates the tables of a store never analysed, which has no statistics table yet (a bulk import into a new store)', () =>
+    withFilledStore((db) => {
+      assert.equal(db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").get(), undefined);
+      assert.ok(refreshStatistics(db, 1000).estimated.includes('search_hash'));
+      assert.equal(stats(db).get('search_hash/search_hash_rid'), '200000 10');
+    }));
+
   it('analyses small tables with ANALYZE itself, exactly, and leaves empty ones alone', () =>
     withFilledStore((db) => {
       const report = refreshStatistics(db);
