@@ -144,6 +144,8 @@ export interface StoreTx {
   searchCandidates(query: CandidateQuery): Promise<VersionRow[]>;
   /** Candidate count inside the transaction (sees its own writes). */
   countCandidates(query: CandidateCount): Promise<number>;
+  /** Whether any search index row has one of `hashes` (inside the transaction). */
+  hasAnyHash(hashes: readonly Uint8Array[]): Promise<boolean>;
 }
 
 /** What countCandidates counts: the clauses of a search; with `cap`, counting stops past it. */
@@ -176,6 +178,11 @@ export interface Store extends DataKeyStore {
   countCandidates(query: CandidateCount): Promise<number>;
   /** Current, non-deleted versions of the given ids (any order; missing ones left out). */
   readCurrentMany(tenant: string, type: string, ids: readonly string[]): Promise<VersionRow[]>;
+  /**
+   * Whether any search index row has one of `hashes`: one index probe each, so a search can tell
+   * whether rows of an older index format remain (their marker hashes) without reading the index.
+   */
+  hasAnyHash(hashes: readonly Uint8Array[]): Promise<boolean>;
 
   countVersionsBelowKey(keyVersion: number): Promise<number>;
   listVersionsBelowKey(keyVersion: number, afterSeq: number, limit: number): Promise<RewrapCandidate[]>;

@@ -29,7 +29,7 @@ export interface SearchPage {
 }
 
 /** Where a search reads its candidates: the store, or a transaction of it (which sees its own writes). */
-export type CandidateSource = Pick<Store, 'searchCandidates' | 'countCandidates' | 'readCurrentMany'>;
+export type CandidateSource = Pick<Store, 'searchCandidates' | 'countCandidates' | 'readCurrentMany' | 'hasAnyHash'>;
 
 export interface SearchEngineOptions {
   readonly store: CandidateSource;
@@ -99,6 +99,8 @@ export class SearchEngine {
   readonly #o: SearchEngineOptions;
   /** When each search (type and index clauses) was last counted over the cap (see OVER_CAP_MS). */
   readonly #overCap = new Map<string, number>();
+  /** By type: whether the store holds marker rows of index formats 1 and 2 (see #hasMarkers). */
+  #markers = new Map<string, Promise<boolean>>();
 
   constructor(options: SearchEngineOptions) {
     this.#o = options;
@@ -106,7 +108,27 @@ export class SearchEngine {
 
   /** The same engine reading from `source`: inside a transaction, it sees that transaction's writes. */
   over(source: CandidateSource): SearchEngine {
-    return new SearchEngine({ ...this.#o, store: source });
+    const engine = new SearchEngine({ ...this.#o, store: source });
+    engine.#markers = this.#markers;
+    return engine;
+  }
+
+  /**
+   * Whether any resource of `type` still has the marker rows of index formats 1 and 2, which
+   * presence tests must then read beside the mask. One probe per parameter, once per type and
+   * process: rows of those formats are never written again (a point-in-time restore, which may
+   * rebuild them, restores into a new directory). A store written in format 3 alone skips them.
+   */
+  #hasMarkers(type: string): Promise<boolean> {
+    let known = this.#markers.get(type);
+    if (known === undefined) {
+      const hashes = [...searchParams(type).keys()].map((code) => this.#o.blind.hash(type, code, 'm', ''));
+      known = this.#o.store.hasAnyHash(hashes);
+      this.#markers.set(type, known);
+      // A failed probe is asked again next time, not remembered.
+      known.catch(() => this.#markers.delete(type));
+    }
+    return known;
   }
 
   #now(): number {
@@ -116,6 +138,7 @@ export class SearchEngine {
   async #plan(type: string, clauses: readonly Clause[], filter: AccessFilter | undefined): Promise<Planned> {
     const ctx: PlanContext = {
       type,
+      markers: await this.#hasMarkers(type),
       blind: this.#o.blind,
       fhirBaseUrl: this.#o.fhirBaseUrl,
       now: this.#now(),

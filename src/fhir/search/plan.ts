@@ -18,6 +18,8 @@ export interface PlannedClause {
 
 export interface PlanContext {
   readonly type: string;
+  /** Whether the store may hold marker rows of index formats 1 and 2 for `type` (default: it may). */
+  readonly markers?: boolean;
   readonly blind: BlindIndex;
   readonly fhirBaseUrl: string;
   readonly now: number;
@@ -47,7 +49,8 @@ export function indexHashes(blind: BlindIndex, type: string, param: SearchParam,
 /**
  * Where `param` (a union: any of its parts) is marked as having a value: its bits in the presence
  * mask (index format 3), and its marker hash (rows written in formats 1 and 2, which a store
- * keeps until they are rewritten: both are read, so a store of mixed formats answers alike).
+ * keeps until they are rewritten: both are read, so a store of mixed formats answers alike, unless
+ * the store holds no marker of the type, `ctx.markers` false).
  */
 function presence(ctx: PlanContext, param: SearchParam): { mask: Extract<SearchClause, { kind: 'range' }>; marker: Extract<SearchClause, { kind: 'hash' }> } {
   const bits = presenceBits(ctx.blind, ctx.type);
@@ -61,13 +64,13 @@ function presence(ctx: PlanContext, param: SearchParam): { mask: Extract<SearchC
 /** Matches the resources where `param` has a value (`:missing=false`). */
 function present(ctx: PlanContext, param: SearchParam): SearchClause {
   const { mask, marker } = presence(ctx, param);
-  return { kind: 'any', groups: [[mask], [marker]] };
+  return ctx.markers === false ? mask : { kind: 'any', groups: [[mask], [marker]] };
 }
 
 /** Matches the resources where `param` has no value (`:missing=true`): neither mark. */
 function absent(ctx: PlanContext, param: SearchParam): SearchClause[] {
   const { mask, marker } = presence(ctx, param);
-  return [{ ...mask, negate: true }, { ...marker, negate: true }];
+  return ctx.markers === false ? [{ ...mask, negate: true }] : [{ ...mask, negate: true }, { ...marker, negate: true }];
 }
 
 /**

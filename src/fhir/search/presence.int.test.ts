@@ -6,6 +6,7 @@ import type { Bundle, Observation } from '@medplum/fhirtypes';
 import { startTestVigil, type TestVigil } from '../../testing/harness.js';
 import { BlindIndex } from './blind-index.js';
 import { IndexBuilder, PRESENCE_PARAM } from './index-rows.js';
+import type { SearchClause } from '../../store/index.js';
 
 /*
  * Index format 3 marks the parameters a resource has in one presence mask; stores written before
@@ -119,5 +120,31 @@ describe('presence across index formats', () => {
     const rev = await t.fhir('GET', `/fhir/Patient?_id=${pid}&_revinclude=Observation:patient`);
     assert.equal(rev.statusCode, 200, rev.body);
     assert.deepEqual(((rev.json() as Bundle).entry ?? []).map((e) => e.resource?.id).sort(), [own, pid].sort());
+  });
+});
+
+describe('presence on a store written in format 3 alone', () => {
+  it('reads the mask only, with the same answers; a store with markers reads both (above)', async () => {
+    const t = await startTestVigil();
+    try {
+      for (let i = 0; i < 6; i++) assert.equal((await t.fhir('POST', '/fhir/Observation', { body: observation(i) })).statusCode, 201);
+      const seen: SearchClause[][] = [];
+      const store = t.vigil.store;
+      const original = store.searchCandidates.bind(store);
+      store.searchCandidates = async (query) => {
+        seen.push([...query.clauses]);
+        return original(query);
+      };
+      const res = await t.fhir('GET', '/fhir/Observation?value-quantity:missing=true&_count=100');
+      assert.equal(res.statusCode, 200);
+      assert.equal(((res.json() as Bundle).entry ?? []).length, 3);
+      const clauses = seen.flat();
+      assert.ok(clauses.some((c) => c.kind === 'range' && c.param === PRESENCE_PARAM && c.negate === true), 'the mask');
+      // The marker would be a negated hash clause under the parameter's own name.
+      assert.ok(!clauses.some((c) => c.kind === 'hash' && c.param === 'value-quantity'), 'no marker clause beside the mask');
+      assert.equal(await t.vigil.store.hasAnyHash([new BlindIndex(t.vigil.keyring.derive(`search-index:${t.config.tenant}`)).hash('Observation', 'value-quantity', 'm', '')]), false);
+    } finally {
+      await t.close();
+    }
   });
 });

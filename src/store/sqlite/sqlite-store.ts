@@ -435,6 +435,7 @@ export class SqliteStore implements Store {
       readCurrentMany: async (tenant, type, ids) => this.#readCurrentMany(this.#writer, tenant, type, ids),
       searchCandidates: async (query) => this.#search(this.#writer, query),
       countCandidates: async (query) => this.#count(this.#writer, query),
+      hasAnyHash: async (hashes) => this.#hasAnyHash(this.#writer, hashes),
     };
   }
 
@@ -753,6 +754,18 @@ export class SqliteStore implements Store {
 
   async countCandidates(query: CandidateCount): Promise<number> {
     return this.#count(this.#readDb(), query);
+  }
+
+  async hasAnyHash(hashes: readonly Uint8Array[]): Promise<boolean> {
+    return this.#hasAnyHash(this.#readDb(), hashes);
+  }
+
+  #hasAnyHash(db: Db, hashes: readonly Uint8Array[]): boolean {
+    for (let i = 0; i < hashes.length; i += 500) {
+      const chunk = hashes.slice(i, i + 500);
+      if (this.#prepare(db, `SELECT 1 FROM search_hash WHERE hash IN (${chunk.map(() => '?').join(', ')}) LIMIT 1`).get(...chunk) !== undefined) return true;
+    }
+    return false;
   }
 
   #count(db: Db, query: CandidateCount): number {
