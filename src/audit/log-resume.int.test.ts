@@ -162,6 +162,24 @@ describe('transparency log: resuming from the stored frontier', () => {
     }
   });
 
+  it('neither stops signing nor serves a checkpoint planted at a larger size under another key', () =>
+    withCheckpointedStore(async (store, path) => {
+      const fake = new MerkleFrontier();
+      for (let i = 0; i < 1000; i++) fake.append(randomBytes(32));
+      const note = signCheckpoint({ origin: ORIGIN, size: 1000, rootHash: fake.root() }, logKeys(randomBytes(32), ORIGIN).signer);
+      tamper(path, "INSERT INTO checkpoints (size, root, note, created_at) VALUES (1000, ?, ?, '2026-01-01T00:00:00.000Z')", fake.root(), note);
+      // A planted row whose root column differs from what its (real) note says is passed over too.
+      const real = await store.latestCheckpoint();
+      tamper(path, "INSERT INTO checkpoints (size, root, note, created_at) VALUES (2000, ?, ?, '2026-01-01T00:00:00.000Z')", randomBytes(32), real?.note ?? '');
+      await append(store, 40, 50);
+      const log = openLog(store);
+      const cp = await log.checkpoint();
+      assert.equal(cp?.size, 50);
+      assert.deepEqual(cp?.root, expectedRoot(50));
+      assert.equal((await log.latest())?.size, 50);
+      assert.equal((await store.latestCheckpoint())?.size, 2000, 'the planted rows stay for vigil verify to report');
+    }));
+
   it('takes a checkpoint another process signed at the same size as its own', () =>
     withCheckpointedStore(async (store) => {
       await append(store, 40, 45);

@@ -119,7 +119,7 @@ export class TransparencyLog {
   /** Signs a checkpoint of the whole log (if it grew), stores it and hands it to the witness. */
   async checkpoint(): Promise<CheckpointRow | undefined> {
     const size = await this.sync();
-    const last = await this.#o.store.latestCheckpoint();
+    const last = await this.latest();
     if (last !== undefined && last.size >= size) return last;
     const root = this.#frontier.root();
     const note = signCheckpoint({ origin: this.#o.origin, size, rootHash: root }, this.#o.signer);
@@ -150,8 +150,25 @@ export class TransparencyLog {
     }
   }
 
+  /**
+   * The newest checkpoint this log signed. A row planted in the database (a note under another
+   * key, or a size or root its note does not state) is passed over: as the newest, it would stop
+   * new checkpoints being signed and be served in their place. `vigil verify` reports such rows.
+   */
   async latest(): Promise<CheckpointRow | undefined> {
-    return this.#o.store.latestCheckpoint();
+    const newest = await this.#o.store.latestCheckpoint();
+    if (newest === undefined || this.#signedHere(newest)) return newest;
+    // Only after tampering: read them all, newest first, for the newest one that is ours.
+    return (await this.#o.store.listCheckpoints()).reverse().find((cp) => this.#signedHere(cp));
+  }
+
+  #signedHere(row: CheckpointRow): boolean {
+    try {
+      const signed = this.open(row.note);
+      return signed.size === row.size && Buffer.from(signed.rootHash).equals(Buffer.from(row.root));
+    } catch {
+      return false;
+    }
   }
 
   /** Hashes of complete subtrees, computed from the stored leaf hashes. */
