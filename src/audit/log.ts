@@ -105,7 +105,7 @@ export class TransparencyLog {
     if (cp === undefined || bytes === undefined || bytes.length % HASH_BYTES !== 0) return undefined;
     try {
       // The signed note, not the row's root column: the database is not trusted with either.
-      const signed = openCheckpoint(cp.note, { verifier: this.#o.verifier, origin: this.#o.origin });
+      const signed = this.open(cp.note);
       const hashes = Array.from({ length: bytes.length / HASH_BYTES }, (_, i) => bytes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES));
       const frontier = MerkleFrontier.restore(signed.size, hashes);
       if (!frontier.root().equals(signed.rootHash)) return undefined;

@@ -46,31 +46,32 @@ export function indexHashes(blind: BlindIndex, type: string, param: SearchParam,
   return storedUnder(param).map((part) => blind.hash(type, part.code, tag, value));
 }
 
+/** A clause that marks a parameter as present: the mask bits (range) or an old-format marker (hash). */
+type Mark = Extract<SearchClause, { kind: 'range' }> | Extract<SearchClause, { kind: 'hash' }>;
+
 /**
  * Where `param` (a union: any of its parts) is marked as having a value: its bits in the presence
  * mask (index format 3), and its marker hash (rows written in formats 1 and 2, which a store
  * keeps until they are rewritten: both are read, so a store of mixed formats answers alike, unless
  * the store holds no marker of the type, `ctx.markers` false).
  */
-function presence(ctx: PlanContext, param: SearchParam): { mask: Extract<SearchClause, { kind: 'range' }>; marker: Extract<SearchClause, { kind: 'hash' }> } {
+function presence(ctx: PlanContext, param: SearchParam): Mark[] {
   const bits = presenceBits(ctx.blind, ctx.type);
   const mask = storedUnder(param).reduce((sum, part) => sum + (bits.get(part.code) ?? 0), 0);
-  return {
-    mask: { kind: 'range', param: PRESENCE_PARAM, any: [{ bits: mask }] },
-    marker: { kind: 'hash', param: param.code, hashes: indexHashes(ctx.blind, ctx.type, param, 'm', '') },
-  };
+  const marks: Mark[] = [{ kind: 'range', param: PRESENCE_PARAM, any: [{ bits: mask }] }];
+  if (ctx.markers !== false) marks.push({ kind: 'hash', param: param.code, hashes: indexHashes(ctx.blind, ctx.type, param, 'm', '') });
+  return marks;
 }
 
-/** Matches the resources where `param` has a value (`:missing=false`). */
+/** Matches the resources where `param` has a value (`:missing=false`): any mark. */
 function present(ctx: PlanContext, param: SearchParam): SearchClause {
-  const { mask, marker } = presence(ctx, param);
-  return ctx.markers === false ? mask : { kind: 'any', groups: [[mask], [marker]] };
+  const marks = presence(ctx, param);
+  return marks.length === 1 ? (marks[0] as SearchClause) : { kind: 'any', groups: marks.map((m) => [m]) };
 }
 
-/** Matches the resources where `param` has no value (`:missing=true`): neither mark. */
+/** Matches the resources where `param` has no value (`:missing=true`): no mark. */
 function absent(ctx: PlanContext, param: SearchParam): SearchClause[] {
-  const { mask, marker } = presence(ctx, param);
-  return ctx.markers === false ? [{ ...mask, negate: true }] : [{ ...mask, negate: true }, { ...marker, negate: true }];
+  return presence(ctx, param).map((m) => ({ ...m, negate: true }));
 }
 
 /**

@@ -628,13 +628,18 @@ export class SqliteStore implements Store {
    * or when no clause qualifies: those pages walk the type in rid order or list their matches, as
    * #walkPlan says.
    */
+  /** The largest rid: the resources ever stored, a bound on the current ones (one index probe). */
+  #resources(db: Db): number {
+    return (this.#prepare(db, 'SELECT COALESCE(MAX(rid), 0) AS n FROM resource_current').get() as { n: number }).n;
+  }
+
   #ridDriver(db: Db, query: CandidateQuery): SearchClause | undefined {
     if (query.order !== 'rid' && query.order !== 'rid-desc') return undefined;
     const anded = flatClauses(query.clauses);
     if (anded.some((c) => c.kind === 'id' && c.negate !== true)) return undefined;
     const drivers = anded.filter((c) => c.kind === 'hash' && c.negate !== true && c.hashes.length > 0 && c.hashes.length <= DRIVE_HASHES);
     if (drivers.length <= 1) return drivers[0];
-    const resources = (this.#prepare(db, 'SELECT COALESCE(MAX(rid), 0) AS n FROM resource_current').get() as { n: number }).n;
+    const resources = this.#resources(db);
     let best: { clause: SearchClause; n: number } | undefined;
     for (const c of drivers) {
       const n = c.kind === 'hash' ? this.#hashRows(db, c.hashes, DRIVE_COUNT_CAP, resources) : Number.POSITIVE_INFINITY;
@@ -665,7 +670,7 @@ export class SqliteStore implements Store {
     const anded = flatClauses(query.clauses);
     const hashes = anded.filter((c): c is Extract<SearchClause, { kind: 'hash' }> => c.kind === 'hash' && c.negate !== true);
     if (hashes.length === 0 || anded.some((c) => c.kind === 'id' && c.negate !== true)) return LISTED;
-    const resources = (this.#prepare(db, 'SELECT COALESCE(MAX(rid), 0) AS n FROM resource_current').get() as { n: number }).n;
+    const resources = this.#resources(db);
     const ofType = this.#typeResources(db, query.tenant, query.type, resources);
     const walkAfter = Math.max(SCAN_BY_ID_MIN, Math.ceil(Math.sqrt(0.06 * query.limit * ofType)));
     const lookupAfter = Math.max(walkAfter, Math.ceil(Math.sqrt(30 * query.limit * ofType)));

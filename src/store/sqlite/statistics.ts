@@ -82,11 +82,12 @@ function drifted(rows: number, stat: number | undefined, analyzeRows: number): b
  * rest (Infinity when it stopped there).
  */
 function estimateRows(db: Db, table: string, analyzeRows: number): number {
-  if (APPEND_ONLY.has(table)) return rowidSpan(db, table);
+  if (APPEND_ONLY.has(table)) return spanOf(rowids(db, table));
   if (PER_RESOURCE.has(table)) {
-    const resources = rowidSpan(db, 'resource_current');
-    if (resources === 0) return 0;
-    const { lo } = db.prepare('SELECT MIN(rid) AS lo FROM resource_current').get() as { lo: number };
+    const range = rowids(db, 'resource_current');
+    const resources = spanOf(range);
+    if (range === undefined || resources === 0) return 0;
+    const { lo } = range;
     const count = db.prepare(`SELECT COUNT(*) AS n FROM ${quote(table)} WHERE rid = ?`).pluck();
     let sampled = 0;
     for (let i = 0; i < SAMPLE_RIDS; i++) sampled += count.get(lo + Math.floor(((i + 0.5) * resources) / SAMPLE_RIDS)) as number;
@@ -96,11 +97,16 @@ function estimateRows(db: Db, table: string, analyzeRows: number): number {
   return n > analyzeRows ? Number.POSITIVE_INFINITY : n;
 }
 
-/** MAX(rowid) - MIN(rowid) + 1, as two queries: SQLite reads one end of the b-tree for a lone MIN or MAX, but scans it for both. */
-function rowidSpan(db: Db, table: string): number {
+/** The lowest and highest rowid, as two queries: SQLite reads one end of the b-tree for a lone MIN or MAX, but scans it for both. */
+function rowids(db: Db, table: string): { lo: number; hi: number } | undefined {
   const lo = db.prepare(`SELECT MIN(rowid) FROM ${quote(table)}`).pluck().get() as number | null;
   const hi = db.prepare(`SELECT MAX(rowid) FROM ${quote(table)}`).pluck().get() as number | null;
-  return lo === null || hi === null ? 0 : hi - lo + 1;
+  return lo === null || hi === null ? undefined : { lo, hi };
+}
+
+/** Rows between the lowest and highest rowid (0 for an empty table). */
+function spanOf(range: { lo: number; hi: number } | undefined): number {
+  return range === undefined ? 0 : range.hi - range.lo + 1;
 }
 
 /**
