@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { MerkleFrontier, merkleRoot } from './frontier.js';
+import { appendRange } from './leaf-range.js';
 import { referenceRoot } from './reference-tree.js';
 import { CT_FRONTIERS, CT_LEAVES_HEX, CT_NODES_HEX, CT_ROOTS_HEX, hexList } from './reference-vectors.js';
 import { memorySubtreeHasher } from './subtree.js';
@@ -108,5 +109,35 @@ describe('MerkleFrontier', () => {
     assert.throws(() => f.appendSubtree(1, randomBytes(32)), { code: 'ERR_INTERNAL', message: 'A subtree must start at a multiple of its own size' });
     assert.throws(() => f.append(Buffer.alloc(31)), { code: 'ERR_INTERNAL', message: 'A leaf hash is 32 bytes' });
     assert.throws(() => f.appendSubtree(0.5, randomBytes(32)), { code: 'ERR_INTERNAL' });
+  });
+
+  it('joins a tree from ranges hashed apart, at every size inside every range (the verifier\'s leaf ranges)', () => {
+    const data = entries(150);
+    const leaves = data.map(leafHash);
+    for (const size of [1, 2, 4, 8, 16, 32]) {
+      const tree = new MerkleFrontier();
+      for (let from = 0; from < leaves.length; from += size) {
+        const to = Math.min(from + size, leaves.length);
+        const range = new MerkleFrontier();
+        for (let n = from; n < to; n += 1) {
+          range.append(leaves[n] as Buffer);
+          assert.deepEqual(tree.rootWith(range.root()), referenceRoot(data.slice(0, n + 1)), `ranges of ${size}, size ${n + 1}`);
+        }
+        assert.equal(appendRange(tree, to - from, range.hashes()), true);
+        assert.equal(tree.size, to);
+      }
+      assert.deepEqual(tree.root(), referenceRoot(data));
+    }
+  });
+
+  it('refuses a range whose subtrees do not fit its number of leaves', () => {
+    const leaves = entries(8).map(leafHash);
+    const range = new MerkleFrontier();
+    for (const h of leaves.slice(0, 6)) range.append(h);
+    // 6 leaves are two subtrees (4 and 2): one alone, three, or a short hash do not fit.
+    assert.equal(appendRange(new MerkleFrontier(), 6, range.hashes().slice(0, 1)), false);
+    assert.equal(appendRange(new MerkleFrontier(), 6, [...range.hashes(), leaves[0] as Buffer]), false);
+    assert.equal(appendRange(new MerkleFrontier(), 6, [range.hashes()[0] as Buffer, Buffer.alloc(31)]), false);
+    assert.throws(() => new MerkleFrontier().rootWith(Buffer.alloc(31)), { code: 'ERR_INTERNAL' });
   });
 });

@@ -79,6 +79,20 @@ export class MerkleFrontier {
     return Buffer.from(root);
   }
 
+  /**
+   * The root of these leaves followed by more, given the root (MTH) of the ones that follow. Valid
+   * when they are no more than the smallest subtree here (the size is a multiple of a power of two
+   * at least their number): their perfect subtrees are then perfect subtrees of the whole tree, and
+   * MTH folds those from the right (RFC 9162, 2.1.1). For the verifier's leaf ranges, hashed apart.
+   */
+  rootWith(rest: Uint8Array): Buffer {
+    if (!isTreeHash(rest)) throw new VigilError('ERR_INTERNAL', 'A subtree root is 32 bytes');
+    const hashes = this.#hashes;
+    let root: Uint8Array = rest;
+    for (let i = hashes.length - 1; i >= 0; i -= 1) root = nodeHash(hashes[i] as Buffer, root);
+    return Buffer.from(root);
+  }
+
   /** Copies of the frontier hashes, largest subtree first, for `restore`. */
   hashes(): Buffer[] {
     return this.#hashes.map((h) => Buffer.from(h));

@@ -26,8 +26,8 @@ export interface Newest {
 
 /**
  * Reads rows of one kind in sequence order from `from`, a page at a time; only an empty page costs
- * an await. Pages start at `firstPage` rows and double up to BATCH, so a short range of the log
- * does not read (and for versions, copy the ciphertexts of) many rows past its end.
+ * an await. Pages start at `firstPage` rows and double up to `maxPage`, so a short range of the
+ * log does not read (and for versions, copy the ciphertexts of) many rows past its end.
  */
 export class Stream<T extends { seq: number }> {
   #rows: T[] = [];
@@ -36,11 +36,13 @@ export class Stream<T extends { seq: number }> {
   #page: number;
   #done = false;
   readonly #read: (from: number, limit: number) => Promise<T[]> | T[];
+  readonly #maxPage: number;
 
-  constructor(read: (from: number, limit: number) => Promise<T[]> | T[], from = 1, firstPage = BATCH) {
+  constructor(read: (from: number, limit: number) => Promise<T[]> | T[], from = 1, firstPage = BATCH, maxPage = BATCH) {
     this.#read = read;
     this.#next = from;
     this.#page = firstPage;
+    this.#maxPage = maxPage;
   }
 
   /** True when the next row must be read from the store first (`fill`). */
@@ -52,7 +54,7 @@ export class Stream<T extends { seq: number }> {
     const page = this.#page;
     this.#rows = await this.#read(this.#next, page);
     this.#at = 0;
-    this.#page = Math.min(page * 2, BATCH);
+    this.#page = Math.min(page * 2, this.#maxPage);
     if (this.#rows.length < page) this.#done = true;
     const last = this.#rows[this.#rows.length - 1];
     if (last !== undefined) this.#next = last.seq + 1;

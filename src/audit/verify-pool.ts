@@ -10,7 +10,8 @@ import type { RangeReport } from './leaf-range.js';
  * and the caller checks on its own thread.
  */
 
-export type PoolTask = { readonly type: 'leaves'; readonly from: number; readonly to: number } | { readonly type: 'index' };
+/** `sizes`: the tree sizes within a range of leaves whose roots the caller compares with signed ones. */
+export type PoolTask = { readonly type: 'leaves'; readonly from: number; readonly to: number; readonly sizes: readonly number[] } | { readonly type: 'index' };
 
 export type PoolAnswer =
   | { readonly type: 'ready'; readonly leaves: number }

@@ -20,7 +20,7 @@ async function answer(task: PoolTask): Promise<PoolAnswer> {
   const started = performance.now();
   if (task.type === 'leaves') {
     rewraps ??= await readRewrapChains((from, limit) => reader.readRewraps(from, limit));
-    return { type: 'leaves', report: await checkLeafRange(reader, task.from, task.to, data.tenant, rewraps), ms: performance.now() - started };
+    return { type: 'leaves', report: await checkLeafRange(reader, task.from, task.to, data.tenant, rewraps, task.sizes), ms: performance.now() - started };
   }
   let brokenRid: number | null = null;
   for (const page of reader.scanCurrentIndex()) {

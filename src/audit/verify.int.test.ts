@@ -11,7 +11,7 @@ import { SqliteStore } from '../store/index.js';
 import { resourceContext } from '../crypto/index.js';
 import { startTestVigil, syntheticPatient, type TestVigil } from '../testing/harness.js';
 import { verifyLog, type VerifyResult } from './verify.js';
-import { leafHash, rewrapLeafData } from './leaf.js';
+import { auditLeafData, leafHash, rewrapLeafData } from './leaf.js';
 import { noteSigner, parseVerifierKey } from './note-key.js';
 import { signCheckpoint } from './checkpoint.js';
 import { merkleRoot } from './frontier.js';
@@ -264,6 +264,13 @@ describe('vigil verify catches every kind of tampering', () => {
     db.prepare('UPDATE log_leaves SET kind = ?, ref = ?, hash = ? WHERE position = ?').run(b.kind, b.ref, b.hash, p);
     db.prepare('UPDATE log_leaves SET kind = ?, ref = ?, hash = ? WHERE position = ?').run(a.kind, a.ref, a.hash, q);
   };
+  /** Edits an audit entry's body (and the column it repeats) and writes the leaf hash the edited row gives. */
+  const rewriteAuditWithLeaf = (db: Database.Database, seq: number): void => {
+    db.prepare("UPDATE audit_events SET body = replace(body, '\"outcome\":\"0\"', '\"outcome\":\"4\"'), outcome = '4' WHERE seq = ?").run(seq);
+    const row = db.prepare('SELECT tenant, body FROM audit_events WHERE seq = ?').get(seq) as { tenant: string; body: string };
+    const changed = db.prepare("UPDATE log_leaves SET hash = ? WHERE kind = 'audit' AND ref = ?").run(leafHash(auditLeafData(row.tenant, row.body)), seq);
+    assert.equal(changed.changes, 1);
+  };
   const rangeCases: { name: string; tamper: (db: Database.Database) => void }[] = [
     { name: 'an edited audit body in the first range', tamper: (db) => db.prepare("UPDATE audit_events SET body = body || ' ' WHERE seq = 1").run() },
     { name: 'an edited audit body in the last range', tamper: (db) => db.prepare("UPDATE audit_events SET body = body || ' ' WHERE seq = ?").run(lastSeq(db, 'audit_events')) },
@@ -291,12 +298,24 @@ describe('vigil verify catches every kind of tampering', () => {
       name: 'a row inserted between two ranges (the later rows and their leaves renumbered)',
       tamper: (db) => {
         const total = (db.prepare('SELECT MAX(position) AS p FROM log_leaves').get() as { p: number }).p;
-        const start = 1 + Math.ceil(total / 16) * 8; // the ninth of the 16 ranges that 2 workers get
+        // The ninth range that 2 workers get: 8 per worker, each of a power of two of leaves.
+        let size = 1;
+        while (size * 2 <= Math.floor(total / 16)) size *= 2;
+        const start = 1 + size * 8;
         const { ref } = db.prepare("SELECT ref FROM log_leaves WHERE kind = 'audit' AND position >= ? ORDER BY position LIMIT 1").get(start) as { ref: number };
         for (let seq = lastSeq(db, 'audit_events'); seq >= ref; seq--) db.prepare('UPDATE audit_events SET seq = seq + 1 WHERE seq = ?').run(seq);
         db.prepare("UPDATE log_leaves SET ref = ref + 1 WHERE kind = 'audit' AND ref >= ?").run(ref);
         db.prepare('INSERT INTO audit_events (seq, tenant, recorded, action, subtype, outcome, agent, patients, body) SELECT ?, tenant, recorded, action, subtype, outcome, agent, patients, body FROM audit_events WHERE seq = 1').run(ref);
       },
+    },
+    {
+      // Row and leaf agree, so no range sees it: only the roots the ranges' subtrees join into, compared with the signed ones, do.
+      name: 'an audit entry and its leaf rewritten together, before the first checkpoint',
+      tamper: (db) => rewriteAuditWithLeaf(db, 2),
+    },
+    {
+      name: 'an audit entry and its leaf rewritten together, after the first checkpoint',
+      tamper: (db) => rewriteAuditWithLeaf(db, lastSeq(db, 'audit_events')),
     },
     { name: 'leaves swapped across the first and last ranges', tamper: (db) => swapLeaves(db, 2, (db.prepare('SELECT MAX(position) AS p FROM log_leaves').get() as { p: number }).p - 1) },
     { name: 'leaves swapped across two middle ranges', tamper: (db) => swapLeaves(db, 9, 17) },
@@ -421,3 +440,34 @@ describe('vigil verify and vigil log on the command line', () => {
 function dirname(p: string): string {
   return join(p, '..');
 }
+
+describe('vigil verify in ranges on a longer log', () => {
+  let t: TestVigil;
+  const signed: number[] = [];
+
+  before(async () => {
+    t = await startTestVigil();
+    const trail = new AuditTrail(t.vigil.store, 'default');
+    // About 300 leaves, signed at sizes that fall inside ranges, not at their ends.
+    for (let i = 0; i < 290; i++) {
+      await trail.record({ type: 'rest', subtype: 'read', action: 'R', client: 'ehr-app', user: `u${i % 7}`, entities: [`Patient/p${i}`], patients: [`p${i}`] });
+      if (i === 70 || i === 150) signed.push((await t.vigil.log.checkpoint())?.size ?? 0);
+    }
+    signed.push((await t.vigil.log.checkpoint())?.size ?? 0);
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('joins ranges of a power of two of leaves into the signed roots, on the parallel path', async () => {
+    const total = await t.vigil.store.countLeaves();
+    // 16 ranges of equal length would not each start at a multiple of their length here.
+    assert.notEqual(Math.ceil(total / 16) & (Math.ceil(total / 16) - 1), 0);
+    assert.ok(signed.every((size) => size % 16 !== 0), `signed sizes ${signed.join(', ')}`);
+    const r = await verifyLog({ store: t.vigil.store, tenant: 'default', origin: t.vigil.log.origin, verifier: parseVerifierKey(t.vigil.log.verifierKey), leafWorkers: 2 });
+    assert.equal(r.firstBroken, null, JSON.stringify(r.firstBroken));
+    assert.equal(r.phases.leafWorkers, 2, 'the ranges joined: no fallback to the sequential walk');
+    assert.equal(r.leaves, total);
+    assert.equal(r.checkpoints, signed.length);
+  });
+});

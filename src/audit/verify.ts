@@ -6,9 +6,10 @@ import { MerkleFrontier } from './frontier.js';
 import { VigilError } from '../errors.js';
 import { checkIndexHere, startIndexWorker, type IndexCheckResult } from './index-check.js';
 import { BATCH, checkLeaf, readRewrapChains, Stream, streamOf, type Broken, type Newest, type Streams } from './leaf-check.js';
-import type { RangeReport } from './leaf-range.js';
+import { appendRange, type RangeReport } from './leaf-range.js';
 import type { NoteVerifier } from './note-key.js';
 import { sameHash } from './tree-hash.js';
+import { largestPowerOfTwoAtMost } from './tree-math.js';
 import { startVerifyPool, type PoolTask } from './verify-pool.js';
 import { fetchWitnessCheckpoint } from './witness-fetch.js';
 
@@ -177,23 +178,23 @@ async function verifySnapshot(o: VerifyOptions, remote: string[] | undefined): P
 type Expected = ReadonlyMap<number, readonly { root: Uint8Array; source: 'checkpoint' | 'witness' }[]>;
 
 /**
- * The fast path of a large log: worker threads recompute ranges of leaves from their rows (and
- * check the search index) while this thread rebuilds the tree from the stored leaf hashes and
- * checks every signed root; then the ranges must join into one walk and the current pointers must
- * name the newest versions the ranges saw. Undefined when anything is wrong or uncertain: the
- * caller then runs the sequential walk, which reports the first broken leaf exactly. What it
- * returns is what the sequential walk would have found (a pointer or index problem, or none).
+ * The fast path of a large log: worker threads recompute ranges of leaves from their rows, hash
+ * their part of the tree and check the search index; this thread then joins the ranges' subtrees
+ * into the tree, checks every signed root, checks that the ranges join into one walk, and that the
+ * current pointers name the newest versions the ranges saw. Undefined when anything is wrong or
+ * uncertain: the caller then runs the sequential walk, which reports the first broken leaf
+ * exactly. What it returns is what the sequential walk would have found (a pointer or index
+ * problem, or none).
  */
 async function verifyInParallel(o: VerifyOptions, total: number, expected: Expected, workers: number, started: number): Promise<{ broken: Broken | null; leafMs: number; index: IndexCheckResult } | undefined> {
   const withIndex = o.indexWorker !== false;
   // The index check first, whole (the longest task: in parts on two threads at once it cost more
   // CPU than whole on one, see docs/audit.md); the ranges go to whichever thread is free.
-  const tasks: PoolTask[] = [...(withIndex ? [{ type: 'index' } as const] : []), ...leafRanges(total, workers)];
+  const tasks: PoolTask[] = [...(withIndex ? [{ type: 'index' } as const] : []), ...leafRanges(total, workers, [...expected.keys()])];
   const pool = startVerifyPool(o.store.readerSpec(), o.tenant, workers, tasks, total, (done) => o.onProgress?.(done, total));
   try {
-    if ((await walkTree(o.store, total, expected, { yieldOften: true })) !== undefined) return undefined;
     const ranges = await pool.ranges;
-    if (ranges === undefined || !(await rangesJoin(o.store, ranges, total))) return undefined;
+    if (ranges === undefined || !joinTree(ranges, total, expected) || !(await rangesJoin(o.store, ranges, total))) return undefined;
     o.onProgress?.(total, total);
     const newest = new Map<string, Newest>();
     // Later ranges overwrite earlier ones: the newest version in log order, as the sequential walk keeps it.
@@ -209,12 +210,44 @@ async function verifyInParallel(o: VerifyOptions, total: number, expected: Expec
   }
 }
 
-/** Positions 1 to `total` in ranges small enough that the threads finish close together. */
-function leafRanges(total: number, workers: number): PoolTask[] {
-  const size = Math.ceil(total / (workers * RANGES_PER_WORKER));
+/**
+ * Positions 1 to `total` in ranges small enough that the threads finish close together, each of a
+ * power of two of leaves (the last may be shorter), so each range's subtrees are subtrees of the
+ * whole tree; each carries the signed sizes that fall within it.
+ */
+function leafRanges(total: number, workers: number, signedSizes: readonly number[]): PoolTask[] {
+  const size = largestPowerOfTwoAtMost(Math.max(1, Math.floor(total / (workers * RANGES_PER_WORKER))));
+  const sizes = [...signedSizes].sort((a, b) => a - b);
   const ranges: PoolTask[] = [];
-  for (let from = 1; from <= total; from += size) ranges.push({ type: 'leaves', from, to: Math.min(from + size - 1, total) });
+  for (let from = 1; from <= total; from += size) {
+    const to = Math.min(from + size - 1, total);
+    ranges.push({ type: 'leaves', from, to, sizes: sizes.filter((n) => n >= from && n <= to) });
+  }
   return ranges;
+}
+
+/**
+ * Joins the ranges' subtrees, in order, into the tree of `total` leaves, comparing the root at
+ * every signed size with every signed root for it; false when one differs (or a range's report does
+ * not fit): the sequential walk then says where.
+ */
+function joinTree(ranges: readonly Extract<RangeReport, { ok: true }>[], total: number, expected: Expected): boolean {
+  const signed = [...expected.keys()].filter((n) => n >= 1).sort((a, b) => a - b);
+  let next = 0;
+  const tree = new MerkleFrontier();
+  for (const r of ranges) {
+    if (r.from !== tree.size + 1) return false;
+    // The range answers for exactly the signed sizes within it, in order.
+    for (const [size, rangeRoot] of r.roots) {
+      if (size !== signed[next]) return false;
+      next += 1;
+      const root = tree.rootWith(rangeRoot);
+      if (!(expected.get(size) ?? NONE).every((e) => sameHash(e.root, root))) return false;
+    }
+    if ((signed[next] ?? Infinity) <= r.to) return false;
+    if (!appendRange(tree, r.to - r.from + 1, r.subtrees)) return false;
+  }
+  return tree.size === total && next === signed.length;
 }
 
 /**
@@ -255,8 +288,6 @@ async function walkTree(
   opts: {
     readonly check?: (leaf: LeafRow) => Omit<Broken, 'position'> | undefined | Promise<Omit<Broken, 'position'> | undefined>;
     readonly onProgress?: ((done: number, total: number) => void) | undefined;
-    /** Let other events (worker threads asking for their next task) run every 2,048 leaves. */
-    readonly yieldOften?: boolean;
   },
 ): Promise<{ broken: Broken; leaves: number } | undefined> {
   const frontier = new MerkleFrontier();
@@ -276,7 +307,6 @@ async function walkTree(
         }
       }
       if (position % 5000 === 0) opts.onProgress?.(position, total);
-      if (opts.yieldOften === true && position % 2048 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     if (leaves.length < Math.min(BATCH, total - from + 1)) return { broken: { position: frontier.size + 1, kind: 'log', detail: 'a leaf is missing from the log' }, leaves: frontier.size };
   }

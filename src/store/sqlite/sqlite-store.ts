@@ -34,6 +34,7 @@ import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 import { DRIVE_HASHES, candidateCountSql, candidateRowsSql, flatClauses, hashRowsSql } from './search-sql.js';
 import { scanCurrentIndex } from './index-scan.js';
 import { refreshStatistics, type StatisticsReport } from './statistics.js';
+import { AUDIT_FROM, auditRows, LEAVES_FROM, leafRows, VERSION_COLUMNS, VERSIONS_FROM, versionRows } from './log-reads.js';
 
 /** A hash clause matching this many resources or fewer never makes an id-ordered page walk by id (see #walkPlan). */
 const SCAN_BY_ID_MIN = 200;
@@ -72,7 +73,6 @@ interface RawVersion {
   rid?: number;
 }
 
-const VERSION_COLUMNS = 'seq, tenant, type, id, version_id, last_updated, deleted, key_version, box, index_digest';
 
 function toVersion(r: RawVersion): VersionRow {
   return {
@@ -109,7 +109,6 @@ const HASH_ROWS_PER_INSERT = 32;
 
 const READ_CURRENT = `SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE seq = (SELECT seq FROM resource_current WHERE tenant = ? AND type = ? AND id = ?)`;
 const GET_AUTH = 'SELECT key, box, expires_at FROM auth_records WHERE kind = ? AND key = ?';
-const AUDIT_BY_SEQ = 'SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?';
 const READ_VERSION = `SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE tenant = ? AND type = ? AND id = ? AND version_id = ?`;
 
 /** How long a connection waits for another's write lock. */
@@ -226,10 +225,10 @@ export class SqliteStore implements Store {
       insertLeaf: w.prepare('INSERT INTO log_leaves (position, kind, ref, hash) VALUES (?, ?, ?, ?)'),
       insertAudit: w.prepare('INSERT INTO audit_events (tenant, recorded, action, subtype, outcome, agent, patients, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       readAudit: r.prepare('SELECT * FROM audit_events WHERE tenant = ? AND seq = ?'),
-      readLeaves: r.prepare('SELECT position, kind, ref, hash FROM log_leaves WHERE position >= ? ORDER BY position LIMIT ?'),
+      readLeaves: r.prepare(LEAVES_FROM).raw(),
       countLeaves: r.prepare('SELECT COUNT(*) AS n FROM log_leaves'),
-      // Raw rows (arrays) for the verifier's bulk reads: no object per row from the driver, then another here.
-      versionsBySeq: r.prepare(`SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE seq >= ? ORDER BY seq LIMIT ?`).raw(),
+      // Raw rows (arrays) for the verifier's bulk reads (log-reads.ts).
+      versionsBySeq: r.prepare(VERSIONS_FROM).raw(),
       listCurrent: r.prepare('SELECT rid, tenant, type, id, seq, deleted FROM resource_current WHERE rid >= ? ORDER BY rid LIMIT ?').raw(),
       insertRewrap: w.prepare('INSERT INTO rewraps (version_seq, before, after) VALUES (?, ?, ?)'),
       readRewraps: r.prepare('SELECT seq, version_seq, before, after FROM rewraps WHERE seq >= ? ORDER BY seq LIMIT ?'),
@@ -509,7 +508,7 @@ export class SqliteStore implements Store {
   }
 
   async readLeaves(fromPosition: number, limit: number): Promise<LeafRow[]> {
-    return this.#stmt('readLeaves').all(fromPosition, limit) as LeafRow[];
+    return leafRows(this.#stmt('readLeaves').all(fromPosition, limit));
   }
 
   async countLeaves(): Promise<number> {
@@ -517,14 +516,13 @@ export class SqliteStore implements Store {
   }
 
   async readVersionsBySeq(fromSeq: number, limit: number): Promise<VersionRow[]> {
-    const rows = this.#stmt('versionsBySeq').all(fromSeq, limit) as [number, string, string, string, number, string, number, number | null, Buffer | null, Buffer][];
-    return rows.map(([seq, tenant, type, id, versionId, lastUpdated, deleted, keyVersion, box, indexDigest]) => ({ seq, tenant, type, id, versionId, lastUpdated, deleted: deleted === 1, keyVersion, box, indexDigest }));
+    return versionRows(this.#stmt('versionsBySeq').all(fromSeq, limit));
   }
 
   async readAuditBySeq(fromSeq: number, limit: number): Promise<AuditRow[]> {
     // The detection engine and the SIEM export poll this after every commit: on the writer it
     // finds the pages just written in its cache; inside `vigil verify`'s snapshot, the reader.
-    return this.#prepare(this.#readDb(), AUDIT_BY_SEQ).all(fromSeq, limit) as RawAudit[];
+    return auditRows(this.#prepare(this.#readDb(), AUDIT_FROM).raw().all(fromSeq, limit));
   }
 
   async *scanCurrentIndex(): AsyncGenerator<CurrentIndexRow[]> {
