@@ -1,7 +1,7 @@
 /**
  * The audit-heavy log of the bench's log part: what `vigil verify` meets in a running hospital,
  * where every read and search is audited and writes are a small fraction of the log. Versions are
- * written as the FHIR API writes them (one create with its own audit entry), then nine read or
+ * written as the FHIR API writes them (one create with its own audit entry), then read or
  * search entries per version through the audit trail, then one signed checkpoint.
  */
 import { AuditTrail, type AuditDraft } from '../src/audit/index.js';
