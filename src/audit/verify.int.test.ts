@@ -125,6 +125,17 @@ describe('vigil verify catches every kind of tampering', () => {
       tamper: (db) => db.prepare("INSERT INTO search_range (rid, param, lo, hi, unit, unit2) VALUES (0, 'Observation.date', 0, 1, NULL, NULL)").run(),
     },
     {
+      // SQLite keeps text that does not read as a number as text, even in an INTEGER column, and sorts it after every number.
+      name: 'a search index row whose rid is not a number',
+      kind: 'index',
+      tamper: (db) => db.prepare("INSERT INTO search_hash (hash, rid) SELECT hash, 'x' FROM search_hash LIMIT 1").run(),
+    },
+    {
+      name: 'a search range row whose rid is not a number',
+      kind: 'index',
+      tamper: (db) => db.prepare("INSERT INTO search_range (rid, param, lo, hi, unit, unit2) VALUES ('x', 'Observation.date', 0, 1, NULL, NULL)").run(),
+    },
+    {
       name: 'a search index row put back on a deleted resource',
       kind: 'index',
       tamper: (db) => db.prepare('INSERT INTO search_hash (hash, rid) SELECT hash, (SELECT rid FROM resource_current WHERE deleted = 1) FROM search_hash LIMIT 1').run(),

@@ -61,10 +61,16 @@ export function* scanCurrentIndex(db: Db): Generator<CurrentIndexRow[]> {
   }
 }
 
-/** The smallest rid below `rid` that the hash or range rows name (no current resource has it), if any. */
+/**
+ * The next rid below `rid` that the hash or range rows name (no current resource has it), if any.
+ * A rid that is not a number (only a tampered row has one: SQLite keeps text that does not read as
+ * a number as text, and sorts it after every number) is taken at once, so that it is reported.
+ */
 function nextOrphan(h: IteratorResult<HashGroupRaw>, r: IteratorResult<RangeRaw>, rid: number): number | undefined {
   const a = h.done === true ? Infinity : h.value[0];
   const b = r.done === true ? Infinity : r.value[0];
+  if (typeof a !== 'number') return a;
+  if (typeof b !== 'number') return b;
   const lowest = Math.min(a, b);
   return lowest < rid ? lowest : undefined;
 }
