@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { CT_LEAVES_HEX, CT_NODES_HEX, CT_ROOTS_HEX, hexList } from './reference-vectors.js';
-import { emptyRoot, HASH_SIZE, isTreeHash, leafHash, nodeHash, sameHash } from './tree-hash.js';
+import { emptyRoot, HASH_SIZE, isTreeHash, leafHash, nodeHash, sameHash, sha256Once } from './tree-hash.js';
 
 const sha = (...parts: Uint8Array[]): Buffer => createHash('sha256').update(Buffer.concat(parts)).digest();
 
@@ -65,5 +65,11 @@ describe('tree hashes (RFC 9162 section 2.1.1)', () => {
     assert.equal(sameHash(h.subarray(0, 31), h.subarray(0, 31)), false);
     assert.equal(isTreeHash('x'.repeat(32)), false);
     assert.equal(isTreeHash(new Uint8Array(32)), true);
+  });
+
+  it('hashes a string as the bytes of its UTF-8, lone surrogates as U+FFFD (what Buffer.from makes)', () => {
+    for (const text of ['', 'vigil:index:v1\n[[],[]]', 'é漢😀', 'a\ud800b', 'x\udc00', '\u0000']) {
+      assert.deepEqual(sha256Once(text), createHash('sha256').update(Buffer.from(text, 'utf8')).digest(), JSON.stringify(text));
+    }
   });
 });

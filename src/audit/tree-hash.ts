@@ -13,7 +13,7 @@ export const HASH_SIZE = 32;
 const LEAF_PREFIX = 0x00;
 const NODE_PREFIX = 0x01;
 
-type OneShot = (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Buffer;
+type OneShot = (algorithm: string, data: Uint8Array | string, outputEncoding: 'buffer') => Buffer;
 
 // crypto.hash() (Node >= 20.12) avoids a Hash object per call, which is most of the cost of hashing
 // 65 bytes; older runtimes fall back to createHash.
@@ -22,9 +22,12 @@ const oneShot: OneShot =
     ? (nodeCrypto.hash as OneShot)
     : (algorithm, data) => nodeCrypto.createHash(algorithm).update(data).digest();
 
-/** SHA-256 of bytes or of a string's UTF-8, in one call (no Hash object: it is most of the cost for short inputs). */
+/**
+ * SHA-256 of bytes or of a string's UTF-8, in one call (no Hash object: it is most of the cost for
+ * short inputs). A string goes in as it is, encoded natively, with no Buffer made for it.
+ */
 export function sha256Once(data: Uint8Array | string): Buffer {
-  return oneShot('sha256', typeof data === 'string' ? Buffer.from(data) : data, 'buffer');
+  return oneShot('sha256', data, 'buffer');
 }
 
 const nodeInput = Buffer.alloc(1 + 2 * HASH_SIZE);
