@@ -14,7 +14,8 @@ import { checkLeaf, Stream, streamOf, type Newest, type Streams } from './leaf-c
  *
  * A range also hashes its part of the tree, from the stored leaf hashes it has just checked, so the
  * caller need not read the leaves again: ranges start at a multiple of a power of two at least as
- * large as themselves, which makes their subtrees subtrees of the whole tree (`MerkleFrontier.rootWith`, `appendRange`).
+ * large as themselves, which makes their subtrees subtrees of the whole tree. The caller joins
+ * them with `appendRange`, and takes the roots at sizes within a range with `MerkleFrontier.rootWith`.
  */
 
 /** Rows of a kind read at first: a range may hold few of them, and reading past its end is waste. */
@@ -40,7 +41,7 @@ export type RangeReport =
       readonly to: number;
       readonly spans: Partial<Record<LeafKind, KindSpan>>;
       readonly newest: Map<string, Newest>;
-      /** For each size asked for (a tree size within the range), the root of the range's leaves up to it: the part `joinRoot` folds in. */
+      /** For each size asked for (a tree size within the range), the root of the range's leaves up to it (for `MerkleFrontier.rootWith`). */
       readonly roots: readonly (readonly [size: number, root: Uint8Array])[];
       /** The range's perfect subtrees, largest first (the compact range of its leaves), to append to the tree before it. */
       readonly subtrees: readonly Uint8Array[];
