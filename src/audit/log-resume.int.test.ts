@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -178,6 +178,36 @@ describe('transparency log: resuming from the stored frontier', () => {
       assert.deepEqual(cp?.root, expectedRoot(50));
       assert.equal((await log.latest())?.size, 50);
       assert.equal((await store.latestCheckpoint())?.size, 2000, 'the planted rows stay for vigil verify to report');
+    }));
+
+  it('still hands the witness its checkpoint when a row planted at the same size stands in the database', () =>
+    withCheckpointedStore(async (store, path) => {
+      const witness = join(path, '..', 'witness.jsonl');
+      await append(store, 40, 45);
+      // An intruder plants rows at the next sizes the log will sign, under another key.
+      for (const size of [45, 46]) {
+        const note = signCheckpoint({ origin: ORIGIN, size, rootHash: randomBytes(32) }, logKeys(randomBytes(32), ORIGIN).signer);
+        tamper(path, "INSERT INTO checkpoints (size, root, note, created_at) VALUES (?, ?, ?, '2026-01-01T00:00:00.000Z')", size, randomBytes(32), note);
+      }
+      const log = new TransparencyLog({ store, origin: ORIGIN, ...logKeys(SEED, ORIGIN), witnessFile: witness });
+      const sent = (): { size: number; note: string }[] =>
+        readFileSync(witness, 'utf8')
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l) as { size: number; note: string });
+      const cp = await log.checkpoint();
+      assert.equal(cp?.size, 45);
+      assert.deepEqual(sent().map((w) => w.size), [45]);
+      const opened = log.open(sent()[0]?.note ?? '');
+      assert.deepEqual(Buffer.from(opened.rootHash), expectedRoot(45), 'the witness holds this log\'s own root');
+      // Asked again with no new leaf, it does not send the same checkpoint twice.
+      await log.checkpoint();
+      assert.equal(sent().length, 1);
+      await append(store, 45, 46);
+      await log.checkpoint();
+      assert.deepEqual(sent().map((w) => w.size), [45, 46]);
+      // The database keeps the planted rows (vigil verify reports them), and no second row per size.
+      assert.equal((await store.listCheckpoints()).filter((c) => c.size === 45 || c.size === 46).length, 2);
     }));
 
   it('takes a checkpoint another process signed at the same size as its own', () =>
