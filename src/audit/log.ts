@@ -7,6 +7,7 @@ import { MerkleFrontier, merkleRoot } from './frontier.js';
 import { inclusionProofPlan } from './inclusion.js';
 import { noteSigner, noteVerifier, verifierKeyString, type NoteSigner, type NoteVerifier } from './note-key.js';
 import { resolveProofAsync } from './subtree.js';
+import { HASH_SIZE } from './tree-hash.js';
 import { VigilError } from '../errors.js';
 import type { SyslogWitness } from '../config/index.js';
 import { sendCheckpointToSyslog } from './witness-syslog.js';
@@ -14,7 +15,6 @@ import { sendCheckpointToSyslog } from './witness-syslog.js';
 /** PKCS#8 DER prefix of an Ed25519 private key; the 32-byte seed follows. */
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const BATCH = 10_000;
-const HASH_BYTES = 32;
 
 /** The log's signing key, derived from the master key (so the database cannot swap it). */
 export function logKeys(seed: Buffer, origin: string): { signer: NoteSigner; verifier: NoteVerifier; publicKey: KeyObject } {
@@ -104,11 +104,11 @@ export class TransparencyLog {
   async #resume(): Promise<MerkleFrontier | undefined> {
     const cp = await this.#o.store.latestCheckpointWithFrontier();
     const bytes = cp?.frontier;
-    if (cp === undefined || bytes === undefined || bytes.length % HASH_BYTES !== 0) return undefined;
+    if (cp === undefined || bytes === undefined || bytes.length % HASH_SIZE !== 0) return undefined;
     try {
       // The signed note, not the row's root column: the database is not trusted with either.
       const signed = this.open(cp.note);
-      const hashes = Array.from({ length: bytes.length / HASH_BYTES }, (_, i) => bytes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES));
+      const hashes = Array.from({ length: bytes.length / HASH_SIZE }, (_, i) => bytes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE));
       const frontier = MerkleFrontier.restore(signed.size, hashes);
       if (!frontier.root().equals(signed.rootHash)) return undefined;
       if (signed.size > 0 && (await this.#o.store.readLeaves(signed.size, 1)).length === 0) return undefined;
@@ -129,11 +129,11 @@ export class TransparencyLog {
     try {
       await this.#o.store.addCheckpoint(row);
     } catch (err) {
-      if (!(await this.#o.store.hasCheckpoint(size))) throw err;
+      const stored = await this.#o.store.checkpointAt(size);
+      if (stored === undefined) throw err;
       // Another process (the server, a CLI command) signed the same size meanwhile: the same
       // statement, since Ed25519 is deterministic and both read the same leaves; it told the witness.
-      const stored = (await this.#o.store.listCheckpoints()).find((cp) => cp.size === size);
-      if (stored !== undefined && this.#signedHere(stored) && Buffer.from(stored.root).equals(root)) return row;
+      if (this.#signedHere(stored) && Buffer.from(stored.root).equals(root)) return row;
       // A row planted at this size, which `vigil verify` reports: the database cannot hold this
       // checkpoint, but the witness still gets it, so rows planted ahead open no gap in its copy.
       if (this.#plantedAt === size) return row;
@@ -207,7 +207,7 @@ export class TransparencyLog {
 
   /** A consistency proof between two checkpointed sizes. */
   async consistency(from: number, to: number): Promise<{ from: number; to: number; proof: string[] }> {
-    if (from > to || !(await this.#o.store.hasCheckpoint(from)) || !(await this.#o.store.hasCheckpoint(to))) throw new VigilError('ERR_BAD_REQUEST', 'from and to must be sizes of signed checkpoints, from <= to');
+    if (from > to || (await this.#o.store.checkpointAt(from)) === undefined || (await this.#o.store.checkpointAt(to)) === undefined) throw new VigilError('ERR_BAD_REQUEST', 'from and to must be sizes of signed checkpoints, from <= to');
     const proof = await resolveProofAsync(consistencyProofPlan(from, to), this.#subtrees);
     return { from, to, proof: proof.map((p) => p.toString('base64')) };
   }

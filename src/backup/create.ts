@@ -196,12 +196,12 @@ export async function createBackup(vigil: Vigil, o: CreateOptions): Promise<Crea
 
 /** Stores the backup's checkpoint in the live log (and its witness file) unless that size is signed already. */
 async function keepCheckpoint(vigil: Vigil, size: number, root: Buffer, note: string, at: Date): Promise<void> {
-  if (await vigil.store.hasCheckpoint(size)) return;
+  if ((await vigil.store.checkpointAt(size)) !== undefined) return;
   try {
     await vigil.store.addCheckpoint({ size, root, note, createdAt: at.toISOString() });
   } catch (err) {
     // The server may have signed the same size meanwhile (Ed25519 is deterministic: the same note).
-    if (!(await vigil.store.hasCheckpoint(size))) throw err;
+    if ((await vigil.store.checkpointAt(size)) === undefined) throw err;
     return;
   }
   if (vigil.config.witnessFile !== undefined) appendFileSync(vigil.config.witnessFile, `${JSON.stringify({ size, note })}\n`, { mode: 0o600 });

@@ -219,7 +219,8 @@ export interface Store extends DataKeyStore {
   latestCheckpoint(): Promise<CheckpointRow | undefined>;
   /** The newest checkpoint stored with its frontier (where a process opening the log resumes). */
   latestCheckpointWithFrontier(): Promise<CheckpointRow | undefined>;
-  hasCheckpoint(size: number): Promise<boolean>;
+  /** The checkpoint signed at `size`, if there is one. */
+  checkpointAt(size: number): Promise<CheckpointRow | undefined>;
 
   getClient(clientId: string): Promise<OAuthClientRow | undefined>;
   insertClient(row: OAuthClientRow): Promise<void>;

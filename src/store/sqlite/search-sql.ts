@@ -136,7 +136,7 @@ const ORDER: Record<CandidateQuery['order'], string> = {
 
 /** The columns of a page of resource_current rows, and of the versions fetched for them. */
 const PAGE_COLUMNS = 'rc.seq, rc.tenant, rc.type, rc.id, rc.last_updated, rc.rid';
-const VERSION_COLUMNS = 'rv.seq, rv.tenant, rv.type, rv.id, rv.version_id, rv.last_updated, rv.deleted, rv.key_version, rv.box, rc.rid';
+const PAGE_VERSION_COLUMNS = 'rv.seq, rv.tenant, rv.type, rv.id, rv.version_id, rv.last_updated, rv.deleted, rv.key_version, rv.box, rc.rid';
 
 /**
  * The current versions matching a candidate query, with their sealed content. With `scanById`
@@ -156,7 +156,7 @@ export function candidateRowsSql(q: CandidateQuery, scanById = false, listed: Re
   // a code on 2,600 resources). The version row must be the resource's own: a head pointer edited
   // to another row matches nothing.
   return {
-    sql: `SELECT ${VERSION_COLUMNS}
+    sql: `SELECT ${PAGE_VERSION_COLUMNS}
       FROM (${inner.sql}) rc
       JOIN resource_versions rv ON rv.seq = rc.seq AND rv.tenant = rc.tenant AND rv.type = rc.type AND rv.id = rc.id
       ORDER BY ${ORDER[q.order]}`,

@@ -236,7 +236,7 @@ export class SqliteStore implements Store {
       listCheckpoints: r.prepare('SELECT size, root, note, created_at FROM checkpoints ORDER BY size'),
       latestCheckpoint: r.prepare('SELECT size, root, note, created_at, frontier FROM checkpoints ORDER BY size DESC LIMIT 1'),
       latestFrontier: r.prepare('SELECT size, root, note, created_at, frontier FROM checkpoints WHERE frontier IS NOT NULL ORDER BY size DESC LIMIT 1'),
-      hasCheckpoint: r.prepare('SELECT 1 AS ok FROM checkpoints WHERE size = ?'),
+      checkpointAt: r.prepare('SELECT size, root, note, created_at, frontier FROM checkpoints WHERE size = ?'),
       ridOf: w.prepare('SELECT rid FROM resource_current WHERE tenant = ? AND type = ? AND id = ?'),
       deleteHash: w.prepare('DELETE FROM search_hash WHERE rid = ?'),
       deleteRange: w.prepare('DELETE FROM search_range WHERE rid = ?'),
@@ -552,8 +552,8 @@ export class SqliteStore implements Store {
     return checkpointRow(this.#stmt('latestFrontier').get() as CheckpointSqlRow | undefined);
   }
 
-  async hasCheckpoint(size: number): Promise<boolean> {
-    return this.#stmt('hasCheckpoint').get(size) !== undefined;
+  async checkpointAt(size: number): Promise<CheckpointRow | undefined> {
+    return checkpointRow(this.#stmt('checkpointAt').get(size) as CheckpointSqlRow | undefined);
   }
 
   async listCheckpoints(): Promise<CheckpointRow[]> {
@@ -619,6 +619,11 @@ export class SqliteStore implements Store {
     return (this.#prepare(db, sql).all(...args) as RawVersion[]).map(toVersion);
   }
 
+  /** The largest rid: the resources ever stored, a bound on the current ones (one index probe). */
+  #resources(db: Db): number {
+    return (this.#prepare(db, 'SELECT COALESCE(MAX(rid), 0) AS n FROM resource_current').get() as { n: number }).n;
+  }
+
   /**
    * The clause whose rows a creation-order page walks (see ridWalkSql): a positive clause of 1 to
    * DRIVE_HASHES hashes, the one with the fewest rows when there are several (capped counts,
@@ -626,11 +631,6 @@ export class SqliteStore implements Store {
    * or when no clause qualifies: those pages walk the type in rid order or list their matches, as
    * #walkPlan says.
    */
-  /** The largest rid: the resources ever stored, a bound on the current ones (one index probe). */
-  #resources(db: Db): number {
-    return (this.#prepare(db, 'SELECT COALESCE(MAX(rid), 0) AS n FROM resource_current').get() as { n: number }).n;
-  }
-
   #ridDriver(db: Db, query: CandidateQuery): SearchClause | undefined {
     if (query.order !== 'rid' && query.order !== 'rid-desc') return undefined;
     const anded = flatClauses(query.clauses);
