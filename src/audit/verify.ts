@@ -156,14 +156,18 @@ async function verifySnapshot(o: VerifyOptions, remote: string[] | undefined): P
     // Set now, so a problem found by the walk (or just after) reports how long the walk took, not 0.
     leafPhaseMs = performance.now() - started;
     if (walked !== undefined) return result(walked.broken, walked.leaves);
+    let extra: Broken | undefined;
     for (const [kind, stream] of Object.entries(streams) as [string, Stream<{ seq: number }>][]) {
       if (stream.empty) await stream.fill();
-      const extra = stream.head;
-      if (extra !== undefined) return result({ position: total + 1, kind: 'extra-row', detail: `a ${kind} row (sequence ${extra.seq}) is in no leaf (inserted row)` }, total);
+      const row = stream.head;
+      if (row === undefined) continue;
+      extra = { position: total + 1, kind: 'extra-row', detail: `a ${kind} row (sequence ${row.seq}) is in no leaf (inserted row)` };
+      break;
     }
-    const current = await checkCurrent(store, newest, total);
-    if (current !== undefined) return result(current, total);
+    const walkBroken = extra ?? (await checkCurrent(store, newest, total));
+    // The walk's phase ends here, whatever it found: leaves, rows, tree, checkpoints and current pointers.
     leafPhaseMs = performance.now() - started;
+    if (walkBroken !== undefined) return result(walkBroken, total);
 
     // The search index of every current version must still be the one its leaf committed to.
     // A worker that read another state (a write landed between the two snapshots) is not trusted: check here.
