@@ -13,21 +13,23 @@ export const HASH_SIZE = 32;
 const LEAF_PREFIX = 0x00;
 const NODE_PREFIX = 0x01;
 
-type OneShot = (algorithm: string, data: Uint8Array | string, outputEncoding: 'buffer') => Buffer;
-
-// crypto.hash() (Node >= 20.12) avoids a Hash object per call, which is most of the cost of hashing
-// 65 bytes; older runtimes fall back to createHash.
-const oneShot: OneShot =
+/**
+ * SHA-256 in one call. crypto.hash() (Node >= 20.12) makes no Hash object, which is most of the
+ * cost of hashing 65 bytes; older runtimes fall back to createHash. Its digest is taken as a binary
+ * (latin1) string and copied into a pooled Buffer: asked for a Buffer, crypto.hash gives each digest a
+ * backing store of its own, which costs more than hashing a node (0.80 against 0.43 µs a node).
+ */
+const digest: (data: Uint8Array | string) => Buffer =
   typeof (nodeCrypto as { hash?: unknown }).hash === 'function'
-    ? (nodeCrypto.hash as OneShot)
-    : (algorithm, data) => nodeCrypto.createHash(algorithm).update(data).digest();
+    ? (data) => Buffer.from(nodeCrypto.hash('sha256', data, 'binary'), 'binary')
+    : (data) => nodeCrypto.createHash('sha256').update(data).digest();
 
 /**
  * SHA-256 of bytes or of a string's UTF-8, in one call (no Hash object: it is most of the cost for
  * short inputs). A string goes in as it is, encoded natively, with no Buffer made for it.
  */
 export function sha256Once(data: Uint8Array | string): Buffer {
-  return oneShot('sha256', data, 'buffer');
+  return digest(data);
 }
 
 const nodeInput = Buffer.alloc(1 + 2 * HASH_SIZE);
@@ -46,26 +48,21 @@ let leafInput = Buffer.alloc(1024);
 export function leafHash(data: Uint8Array): Buffer {
   const size = data.length + 1;
   if (size > leafInput.length) {
-    if (size > SCRATCH_LIMIT) return oneShot('sha256', Buffer.concat([Buffer.of(LEAF_PREFIX), data]), 'buffer');
+    if (size > SCRATCH_LIMIT) return digest(Buffer.concat([Buffer.of(LEAF_PREFIX), data]));
     leafInput = Buffer.alloc(Math.max(size, leafInput.length * 2));
   }
   leafInput[0] = LEAF_PREFIX;
   leafInput.set(data, 1);
-  return oneShot('sha256', leafInput.subarray(0, size), 'buffer');
+  return digest(leafInput.subarray(0, size));
 }
 
 /**
- * `leafHash(Buffer.from(text))` without the Buffer: the text's UTF-8 is written straight after the
- * prefix in the reused buffer (the verifier hashes every leaf of the log this way).
+ * `leafHash(Buffer.from(text))` without the Buffer: the prefix byte 0x00 is U+0000 in UTF-8, so
+ * the text goes to the hash behind it as a string, encoded natively (the verifier hashes every
+ * leaf of the log this way).
  */
 export function leafHashOfText(text: string): Buffer {
-  // UTF-8 takes at most 3 bytes per UTF-16 unit; a longer text is measured first.
-  const size = 1 + (3 * text.length < SCRATCH_LIMIT ? 3 * text.length : Buffer.byteLength(text));
-  if (size > SCRATCH_LIMIT) return leafHash(Buffer.from(text));
-  if (size > leafInput.length) leafInput = Buffer.alloc(Math.max(size, leafInput.length * 2));
-  leafInput[0] = LEAF_PREFIX;
-  const written = leafInput.write(text, 1);
-  return oneShot('sha256', leafInput.subarray(0, 1 + written), 'buffer');
+  return digest(`\0${text}`);
 }
 
 /**
@@ -78,12 +75,12 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   }
   nodeInput.set(left, 1);
   nodeInput.set(right, 1 + HASH_SIZE);
-  return oneShot('sha256', nodeInput, 'buffer');
+  return digest(nodeInput);
 }
 
 /** The root of the empty tree: SHA-256 of no bytes (a fresh copy, so callers cannot change it). */
 export function emptyRoot(): Buffer {
-  return oneShot('sha256', new Uint8Array(0), 'buffer');
+  return digest(new Uint8Array(0));
 }
 
 /** True when `value` is a byte string of exactly one tree hash. */
