@@ -1,5 +1,6 @@
-import type { AuditRow, RewrapRow, VersionRow } from '../store/index.js';
-import { auditLeafText, leafHash, leafHashOfText, rewrapLeafData, sha256, versionLeafText } from './leaf.js';
+import type { AuditLeafRow, RewrapRow, VersionRow } from '../store/index.js';
+import { auditColumns, type AuditBody } from './trail.js';
+import { auditLeafFormat, auditLeafText, auditLeafTextV2, leafHash, leafHashOfText, rewrapLeafData, sha256, versionLeafText, type AuditLeafInput } from './leaf.js';
 import { sameHash } from './tree-hash.js';
 
 /**
@@ -69,7 +70,7 @@ export class Stream<T extends { seq: number }> {
   }
 }
 
-export type Streams = { version: Stream<VersionRow>; audit: Stream<AuditRow>; rewrap: Stream<RewrapRow> };
+export type Streams = { version: Stream<VersionRow>; audit: Stream<AuditLeafRow>; rewrap: Stream<RewrapRow> };
 
 /** The stream a leaf's kind reads from; undefined for an unknown kind. */
 export function streamOf(streams: Partial<Streams>, kind: string): Stream<{ seq: number }> | undefined {
@@ -122,16 +123,43 @@ export function checkLeaf(
     computed = leafHashOfText(versionLeafText({ tenant: v.tenant, type: v.type, id: v.id, versionId: v.versionId, lastUpdated: v.lastUpdated, deleted: v.deleted, boxDigest: first, indexDigest: v.indexDigest }));
     if (v.tenant === tenant) newest.set(`${v.tenant}/${v.type}/${v.id}`, { seq: v.seq, deleted: v.deleted });
   } else if (kind === 'audit') {
-    const a = row as AuditRow;
-    const body = JSON.parse(a.body) as { recorded?: string; action?: string; outcome?: string; subtype?: string; client?: string; user?: string; patients?: string[] };
-    // The searchable columns must say what the body says, or a search could hide an entry.
-    if (body.recorded !== a.recorded || body.action !== a.action || body.outcome !== a.outcome || body.subtype !== a.subtype || (body.user ?? body.client ?? null) !== a.agent || ` ${(body.patients ?? []).join(' ')} ` !== a.patients) {
-      return { kind: 'audit', detail: 'an audit entry\'s columns do not match its body' };
-    }
-    computed = leafHashOfText(auditLeafText(a.tenant, a.body));
+    const leaf = auditLeaf(row as AuditLeafRow, hash);
+    if (leaf === undefined) return { kind: 'audit', detail: 'an audit entry\'s columns do not match its body' };
+    computed = leaf;
   } else {
     computed = leafHash(rewrapLeafData(row as RewrapRow));
   }
   if (!sameHash(computed, hash)) return { kind, detail: `the ${kind} row does not match its leaf (edited row)` };
   return undefined;
+}
+
+/**
+ * The leaf hash of an audit row. Format 2 hashes the database's column array and the body as they
+ * are; should SQLite's JSON ever escape a character otherwise than JSON.stringify did when the entry
+ * was written, the writer's own text is hashed as well before a mismatch is reported. A format 1 leaf
+ * covers the body alone, so its columns are held to the body first: undefined when they differ.
+ */
+function auditLeaf(a: AuditLeafRow, stored: Uint8Array): Buffer | undefined {
+  if (auditLeafFormat(a.body) === 2) {
+    const fast = leafHashOfText(auditLeafTextV2(a.columns, a.body));
+    return sameHash(fast, stored) ? fast : leafHashOfText(auditLeafText(auditLeafInput(a)));
+  }
+  const row = auditLeafInput(a);
+  return columnsMatchBody(row) ? leafHashOfText(auditLeafText(row)) : undefined;
+}
+
+function auditLeafInput(a: AuditLeafRow): AuditLeafInput {
+  const [tenant, recorded, action, subtype, outcome, agent, patients] = JSON.parse(a.columns) as [string, string, string, string, string, string | null, string];
+  return { tenant, recorded, action, subtype, outcome, agent, patients, body: a.body };
+}
+
+/** For a format 1 entry: true when the searchable columns say what the body says (else a search could hide the entry). */
+function columnsMatchBody(a: AuditLeafInput): boolean {
+  let c: ReturnType<typeof auditColumns>;
+  try {
+    c = auditColumns(JSON.parse(a.body) as AuditBody);
+  } catch {
+    return false; // not JSON, or no patients list
+  }
+  return c.recorded === a.recorded && c.action === a.action && c.outcome === a.outcome && c.subtype === a.subtype && c.agent === a.agent && c.patients === a.patients;
 }

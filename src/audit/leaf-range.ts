@@ -1,4 +1,4 @@
-import type { AuditRow, LeafRow, RewrapRow, VersionRow } from '../store/index.js';
+import type { AuditLeafRow, LeafRow, RewrapRow, VersionRow } from '../store/index.js';
 import { MerkleFrontier } from './frontier.js';
 import type { LeafKind } from './leaf.js';
 import { isTreeHash } from './tree-hash.js';
@@ -53,7 +53,7 @@ export type RangeReport =
 export interface RangeSource {
   readLeaves(fromPosition: number, limit: number): LeafRow[];
   readVersionsBySeq(fromSeq: number, limit: number): VersionRow[];
-  readAuditBySeq(fromSeq: number, limit: number): AuditRow[];
+  readAuditLeavesBySeq(fromSeq: number, limit: number): AuditLeafRow[];
   readRewraps(fromSeq: number, limit: number): RewrapRow[];
 }
 
@@ -80,7 +80,7 @@ export async function checkLeafRange(src: RangeSource, from: number, to: number,
       if (stream === undefined) {
         // The range's first leaf of a kind: its rows are read from the row it names.
         if (leaf.kind === 'version') stream = streams.version = new Stream((f, n) => src.readVersionsBySeq(f, n), leaf.ref, FIRST_PAGE, PAGE);
-        else if (leaf.kind === 'audit') stream = streams.audit = new Stream((f, n) => src.readAuditBySeq(f, n), leaf.ref, FIRST_PAGE, PAGE);
+        else if (leaf.kind === 'audit') stream = streams.audit = new Stream((f, n) => src.readAuditLeavesBySeq(f, n), leaf.ref, FIRST_PAGE, PAGE);
         else if (leaf.kind === 'rewrap') stream = streams.rewrap = new Stream((f, n) => src.readRewraps(f, n), leaf.ref, FIRST_PAGE, PAGE);
         else return fail(position);
         firsts[leaf.kind] = leaf.ref;

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { auditLeafData, auditLeafText, indexDigest, indexDigestOf, leafHash, leafHashOfText, versionLeafData, versionLeafText } from './leaf.js';
+import { auditLeafData, auditLeafFormat, auditLeafText, indexDigest, indexDigestOf, leafHash, leafHashOfText, versionLeafData, versionLeafText } from './leaf.js';
 
 describe('index digest', () => {
   const a = Buffer.from('0a0b0c0d0e0f00112233445566778899', 'hex');
@@ -52,7 +52,42 @@ describe('leaf hashes from text (the verifier\'s path)', () => {
   it('gives the leaf data the writer hashes, byte for byte', () => {
     const v = { tenant: 'default', type: 'Patient', id: 'a"b\\c', versionId: 2, lastUpdated: '2024-01-01T00:00:00.000Z', deleted: false, boxDigest: Buffer.alloc(32, 1), indexDigest: Buffer.alloc(32, 2) };
     assert.deepEqual(Buffer.from(versionLeafText(v)), versionLeafData(v));
-    assert.deepEqual(Buffer.from(auditLeafText('default', '{"a":"\u00e9"}')), auditLeafData('default', '{"a":"\u00e9"}'));
+    for (const body of ['{"a":"\u00e9"}', '{"format":2,"a":"\u00e9"}']) {
+      const row = { tenant: 'default', recorded: '2024-01-01T00:00:00.000Z', action: 'R', subtype: 'read', outcome: '0', agent: null, patients: ' p ', body };
+      assert.deepEqual(Buffer.from(auditLeafText(row)), auditLeafData(row));
+    }
+  });
+});
+
+describe('audit leaf formats', () => {
+  const row = { tenant: 'default', recorded: '2024-01-01T00:00:00.000Z', action: 'R', subtype: 'read', outcome: '0', agent: 'dr-a', patients: ' p1 p2 ', body: '{"format":2,"recorded":"2024-01-01T00:00:00.000Z"}' };
+
+  it('reads the format from the body: 2 with the marker first, else 1', () => {
+    assert.equal(auditLeafFormat(row.body), 2);
+    assert.equal(auditLeafFormat('{"recorded":"2024-01-01T00:00:00.000Z","format":2}'), 1);
+    assert.equal(auditLeafFormat(' {"format":2,'), 1);
+  });
+
+  it('format 1 commits to the tenant and body only (as the entries written before format 2)', () => {
+    const v1 = { ...row, body: '{"recorded":"2024-01-01T00:00:00.000Z"}' };
+    assert.equal(auditLeafText(v1), 'vigil:audit:v1\n["default","{\\"recorded\\":\\"2024-01-01T00:00:00.000Z\\"}"]');
+    assert.deepEqual(leafHash(auditLeafData({ ...v1, patients: ' ', agent: null })), leafHash(auditLeafData(v1)));
+  });
+
+  it('format 2 commits to every column: changing any one changes the leaf', () => {
+    assert.equal(auditLeafText(row), 'vigil:audit:v2\n["default","2024-01-01T00:00:00.000Z","R","read","0","dr-a"," p1 p2 "]\n' + row.body);
+    const base = leafHash(auditLeafData(row));
+    for (const change of [{ tenant: 'other' }, { recorded: '2024-01-01T00:00:00.001Z' }, { action: 'E' }, { subtype: 'search-type' }, { outcome: '4' }, { agent: null }, { agent: '' }, { patients: ' p1 ' }, { body: `${row.body} ` }]) {
+      assert.notDeepEqual(leafHash(auditLeafData({ ...row, ...change })), base, JSON.stringify(change));
+    }
+  });
+
+  it('format 2 cannot move text between a column and the body (the columns are JSON, without raw line breaks)', () => {
+    // Joined by line breaks alone, these two rows would give the same text.
+    const a = { ...row, patients: ' p1 \n{"format":2,"a":1}', body: '{"format":2,"b":2}' };
+    const b = { ...row, patients: ' p1 ', body: '{"format":2,"a":1}\n{"format":2,"b":2}' };
+    assert.equal([a.patients, a.body].join('\n'), [b.patients, b.body].join('\n'));
+    assert.notDeepEqual(leafHash(auditLeafData(a)), leafHash(auditLeafData(b)));
   });
 });
 

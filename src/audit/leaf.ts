@@ -37,14 +37,47 @@ export function versionLeafText(v: VersionLeafInput): string {
   return `vigil:version:v1\n${JSON.stringify(fields)}`;
 }
 
-/** The leaf data of an audit entry: its stored canonical JSON body. */
-export function auditLeafData(tenant: string, body: string): Buffer {
-  return Buffer.from(auditLeafText(tenant, body));
+/** What an audit entry's leaf covers: its row as stored, the searchable columns and the canonical body. */
+export interface AuditLeafInput {
+  readonly tenant: string;
+  readonly recorded: string;
+  readonly action: string;
+  readonly subtype: string;
+  readonly outcome: string;
+  readonly agent: string | null;
+  readonly patients: string;
+  readonly body: string;
 }
 
-/** `auditLeafData` as a string (its UTF-8 is the leaf data). */
-export function auditLeafText(tenant: string, body: string): string {
-  return `vigil:audit:v1\n${JSON.stringify([tenant, body])}`;
+/** How every audit body written with leaf format 2 begins (the trail puts `format` first); older bodies are format 1. */
+export const AUDIT_FORMAT_2 = '{"format":2,';
+
+/**
+ * The leaf format of an audit entry, as its body says. Format 1 commits to the body alone, so the
+ * verifier must parse it to hold the columns to it; format 2 commits to the columns as well, so a
+ * verifier only hashes the row. Changing the marker changes the body, which either leaf covers.
+ */
+export function auditLeafFormat(body: string): 1 | 2 {
+  return body.startsWith(AUDIT_FORMAT_2) ? 2 : 1;
+}
+
+/** The leaf data of an audit entry (format 1 or 2, as its body says). */
+export function auditLeafData(row: AuditLeafInput): Buffer {
+  return Buffer.from(auditLeafText(row));
+}
+
+/**
+ * `auditLeafData` as a string (its UTF-8 is the leaf data). Format 2's column array is JSON, which
+ * holds no raw line break, so the first one after it starts the body: no two rows share a text.
+ */
+export function auditLeafText(row: AuditLeafInput): string {
+  if (!row.body.startsWith(AUDIT_FORMAT_2)) return `vigil:audit:v1\n${JSON.stringify([row.tenant, row.body])}`;
+  return auditLeafTextV2(JSON.stringify([row.tenant, row.recorded, row.action, row.subtype, row.outcome, row.agent, row.patients]), row.body);
+}
+
+/** Format 2's text from the columns already as one JSON array, `[tenant, recorded, action, subtype, outcome, agent, patients]`. */
+export function auditLeafTextV2(columns: string, body: string): string {
+  return `vigil:audit:v2\n${columns}\n${body}`;
 }
 
 /** The leaf data of a re-encryption (`vigil keys rewrap`): which version, and SHA-256 of its ciphertext before and after. */

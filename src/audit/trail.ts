@@ -1,5 +1,5 @@
 import type { NewAuditRow, Store, StoreTx } from '../store/index.js';
-import { auditLeafData, leafHash } from './leaf.js';
+import { auditLeafText, leafHashOfText, type AuditLeafInput } from './leaf.js';
 
 /** BALP action codes (AuditEvent.action): create, read, update, delete, execute. */
 export type AuditAction = 'C' | 'R' | 'U' | 'D' | 'E';
@@ -44,6 +44,8 @@ export interface AuditDraft {
 
 /** How the stored entry looks: the canonical JSON body the log leaf commits to. */
 export interface AuditBody {
+  /** The leaf format (leaf.ts, `auditLeafFormat`): 2 since it was introduced, absent (1) in bodies written before. */
+  readonly format?: 2;
   readonly recorded: string;
   readonly type: AuditDraft['type'];
   readonly subtype: string;
@@ -62,6 +64,28 @@ export interface AuditBody {
   readonly status?: number;
   readonly reason?: string;
   readonly decision?: string;
+}
+
+/**
+ * The stored row of an entry: its canonical JSON body, and the columns that repeat parts of it for
+ * searching (`auditColumns`). A format 2 leaf commits to both, so a SIEM that holds the body can
+ * rebuild the row, and the leaf, with this.
+ */
+export function auditRow(tenant: string, body: AuditBody): AuditLeafInput {
+  return { tenant, ...auditColumns(body), body: JSON.stringify(body) };
+}
+
+/** The searchable columns of a body (the verifier holds a format 1 entry's columns to its body with this). */
+export function auditColumns(body: AuditBody): Omit<AuditLeafInput, 'tenant' | 'body'> {
+  return {
+    recorded: body.recorded,
+    action: body.action,
+    subtype: body.subtype,
+    outcome: body.outcome,
+    // The agent searched by is the person when there is one, else the application.
+    agent: body.user ?? body.client ?? null,
+    patients: ` ${body.patients.join(' ')} `,
+  };
 }
 
 /** Maps an HTTP status to an AuditEvent outcome. */
@@ -86,18 +110,20 @@ export class AuditTrail {
   /** The row for a draft: canonical body (fixed key order, no undefined fields) and its leaf hash. */
   row(draft: AuditDraft): NewAuditRow {
     const body: AuditBody = {
+      format: 2,
       recorded: this.#now().toISOString(),
       type: draft.type,
-      subtype: draft.subtype,
+      // The columns hold these as text, which keeps no lone surrogate: they are made well-formed (U+FFFD) first.
+      subtype: draft.subtype.toWellFormed(),
       action: draft.action,
       outcome: draft.outcome ?? '0',
-      ...(draft.client === undefined ? {} : { client: draft.client }),
-      ...(draft.user === undefined ? {} : { user: draft.user }),
+      ...(draft.client === undefined ? {} : { client: draft.client.toWellFormed() }),
+      ...(draft.user === undefined ? {} : { user: draft.user.toWellFormed() }),
       ...(draft.roles === undefined ? {} : { roles: [...draft.roles] }),
       ...(draft.purposeOfUse === undefined ? {} : { purposeOfUse: [...draft.purposeOfUse] }),
       ...(draft.address === undefined ? {} : { address: draft.address }),
       entities: [...new Set(draft.entities)],
-      patients: [...new Set(draft.patients)].sort(),
+      patients: [...new Set(draft.patients.map((p) => p.toWellFormed()))].sort(),
       ...(draft.resourceType === undefined ? {} : { resourceType: draft.resourceType }),
       ...(draft.queryParams === undefined ? {} : { queryParams: [...new Set(draft.queryParams)].sort() }),
       ...(draft.requestId === undefined ? {} : { requestId: draft.requestId }),
@@ -105,19 +131,8 @@ export class AuditTrail {
       ...(draft.reason === undefined ? {} : { reason: draft.reason }),
       ...(draft.decision === undefined ? {} : { decision: draft.decision }),
     };
-    const text = JSON.stringify(body);
-    return {
-      tenant: this.#tenant,
-      recorded: body.recorded,
-      action: body.action,
-      subtype: body.subtype,
-      outcome: body.outcome,
-      // The agent searched by is the person when there is one, else the application.
-      agent: body.user ?? body.client ?? null,
-      patients: ` ${body.patients.join(' ')} `,
-      body: text,
-      leaf: leafHash(auditLeafData(this.#tenant, text)),
-    };
+    const row = auditRow(this.#tenant, body);
+    return { ...row, leaf: leafHashOfText(auditLeafText(row)) };
   }
 
   /** Appends the entry inside a transaction that also changes data (so neither exists without the other). */

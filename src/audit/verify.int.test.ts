@@ -11,7 +11,7 @@ import { SqliteStore } from '../store/index.js';
 import { resourceContext } from '../crypto/index.js';
 import { startTestVigil, syntheticPatient, type TestVigil } from '../testing/harness.js';
 import { verifyLog, type VerifyResult } from './verify.js';
-import { auditLeafData, leafHash, rewrapLeafData } from './leaf.js';
+import { auditLeafData, leafHash, rewrapLeafData, type AuditLeafInput } from './leaf.js';
 import { noteSigner, parseVerifierKey } from './note-key.js';
 import { signCheckpoint } from './checkpoint.js';
 import { merkleRoot } from './frontier.js';
@@ -278,8 +278,8 @@ describe('vigil verify catches every kind of tampering', () => {
   /** Edits an audit entry's body (and the column it repeats) and writes the leaf hash the edited row gives. */
   const rewriteAuditWithLeaf = (db: Database.Database, seq: number): void => {
     db.prepare("UPDATE audit_events SET body = replace(body, '\"outcome\":\"0\"', '\"outcome\":\"4\"'), outcome = '4' WHERE seq = ?").run(seq);
-    const row = db.prepare('SELECT tenant, body FROM audit_events WHERE seq = ?').get(seq) as { tenant: string; body: string };
-    const changed = db.prepare("UPDATE log_leaves SET hash = ? WHERE kind = 'audit' AND ref = ?").run(leafHash(auditLeafData(row.tenant, row.body)), seq);
+    const row = db.prepare('SELECT tenant, recorded, action, subtype, outcome, agent, patients, body FROM audit_events WHERE seq = ?').get(seq) as AuditLeafInput;
+    const changed = db.prepare("UPDATE log_leaves SET hash = ? WHERE kind = 'audit' AND ref = ?").run(leafHash(auditLeafData(row)), seq);
     assert.equal(changed.changes, 1);
   };
   const rangeCases: { name: string; tamper: (db: Database.Database) => void }[] = [

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { AuditRow, LeafRow, RewrapRow, Store, VersionRow } from '../store/index.js';
+import type { AuditLeafRow, LeafRow, RewrapRow, Store, VersionRow } from '../store/index.js';
 import { openCheckpoint } from './checkpoint.js';
 import { MerkleFrontier } from './frontier.js';
 import { VigilError } from '../errors.js';
@@ -142,7 +142,7 @@ async function verifySnapshot(o: VerifyOptions, remote: string[] | undefined): P
     const rewraps = await readRewrapChains((from, limit) => store.readRewraps(from, limit));
     const streams: Streams = {
       version: new Stream<VersionRow>((from, limit) => store.readVersionsBySeq(from, limit)),
-      audit: new Stream<AuditRow>((from, limit) => store.readAuditBySeq(from, limit)),
+      audit: new Stream<AuditLeafRow>((from, limit) => store.readAuditLeavesBySeq(from, limit)),
       rewrap: new Stream<RewrapRow>((from, limit) => store.readRewraps(from, limit)),
     };
     /** The newest version of each resource, in log order: what its current pointer must name. */
@@ -266,7 +266,7 @@ async function rangesJoin(store: Store, ranges: readonly Extract<RangeReport, { 
     to = r.to;
   }
   if (to !== total) return false;
-  const firstRow = { version: store.readVersionsBySeq(1, 1), audit: store.readAuditBySeq(1, 1), rewrap: store.readRewraps(1, 1) };
+  const firstRow = { version: store.readVersionsBySeq(1, 1), audit: store.readAuditLeavesBySeq(1, 1), rewrap: store.readRewraps(1, 1) };
   for (const kind of ['version', 'audit', 'rewrap'] as const) {
     let next: number | null = (await firstRow[kind])[0]?.seq ?? null;
     for (const r of ranges) {

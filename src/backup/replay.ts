@@ -2,6 +2,7 @@ import { MerkleFrontier } from '../audit/frontier.js';
 import { openCheckpoint } from '../audit/checkpoint.js';
 import { auditLeafData, leafHash, rewrapLeafData, sha256, versionLeafData } from '../audit/leaf.js';
 import { sameHash } from '../audit/tree-hash.js';
+import { auditRows } from '../store/sqlite/log-reads.js';
 import type { NoteVerifier } from '../audit/note-key.js';
 import type { ChunkStore } from './chunk-store.js';
 import type { Manifest, TableName } from './format.js';
@@ -103,7 +104,9 @@ export class LogReplay {
         }
       } else if (kind === 'audit') {
         const a = audit.get(ref);
-        if (a !== undefined) data = auditLeafData(String(a[1]), String(a[8]));
+        // Backups hold the columns in the store's order (tables.ts), the order the log reads them in.
+        const [row] = a === undefined ? [] : auditRows([a]);
+        if (row !== undefined) data = auditLeafData(row);
       } else if (kind === 'rewrap') {
         const w = rewraps.get(ref);
         if (w !== undefined) data = rewrapLeafData({ seq: Number(w[0]), versionSeq: Number(w[1]), before: w[2] as Buffer, after: w[3] as Buffer });

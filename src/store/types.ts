@@ -44,6 +44,17 @@ export interface AuditRow extends Omit<NewAuditRow, 'leaf'> {
   readonly seq: number;
 }
 
+/**
+ * An audit row as `vigil verify` reads it: the searchable columns (tenant, recorded, action,
+ * subtype, outcome, agent, patients) as one JSON array the database builds, and the body. A format 2
+ * leaf hashes these two texts as they are (audit/leaf.ts), with no JSON to parse or write per row.
+ */
+export interface AuditLeafRow {
+  readonly seq: number;
+  readonly columns: string;
+  readonly body: string;
+}
+
 export interface AuditQuery {
   readonly tenant: string;
   readonly patient?: string;
@@ -205,6 +216,8 @@ export interface Store extends DataKeyStore {
   /** Resource versions by sequence number (for the verifier), in order. */
   readVersionsBySeq(fromSeq: number, limit: number): Promise<VersionRow[]>;
   readAuditBySeq(fromSeq: number, limit: number): Promise<AuditRow[]>;
+  /** Audit entries by sequence number as the verifier reads them, in order. */
+  readAuditLeavesBySeq(fromSeq: number, limit: number): Promise<AuditLeafRow[]>;
   /**
    * Every current resource in rid order with its search index rows as they are now and the index
    * digest its version row holds, in pages (for the verifier: one ordered pass over the tables).
@@ -281,10 +294,10 @@ export interface StoreReaderSpec {
 export interface StoreReader {
   countLeaves(): number;
   scanCurrentIndex(): Iterable<CurrentIndexRow[]>;
-  /** The same reads as the store's `readLeaves`, `readVersionsBySeq`, `readAuditBySeq` and `readRewraps`, for a range of the log. */
+  /** The same reads as the store's `readLeaves`, `readVersionsBySeq`, `readAuditLeavesBySeq` and `readRewraps`, for a range of the log. */
   readLeaves(fromPosition: number, limit: number): LeafRow[];
   readVersionsBySeq(fromSeq: number, limit: number): VersionRow[];
-  readAuditBySeq(fromSeq: number, limit: number): AuditRow[];
+  readAuditLeavesBySeq(fromSeq: number, limit: number): AuditLeafRow[];
   readRewraps(fromSeq: number, limit: number): RewrapRow[];
   close(): void;
 }

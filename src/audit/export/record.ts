@@ -1,7 +1,7 @@
 import { VigilError } from '../../errors.js';
 import type { AuditRow } from '../../store/index.js';
 import type { AuditBody } from '../trail.js';
-import { auditLeafData, leafHash } from '../leaf.js';
+import { auditLeafText, leafHashOfText } from '../leaf.js';
 
 /**
  * One audit entry as it leaves Vigil: its sequence number, tenant, log leaf hash and the stored
@@ -36,7 +36,7 @@ export function exportRecord(row: AuditRow): ExportRecord {
     tenant: row.tenant,
     body: row.body,
     entry: entry as AuditBody,
-    leaf: leafHash(auditLeafData(row.tenant, row.body)).toString('hex'),
+    leaf: leafHashOfText(auditLeafText(row)).toString('hex'),
   };
 }
 

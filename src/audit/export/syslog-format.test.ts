@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Store } from '../../store/index.js';
-import { AuditTrail, type AuditDraft } from '../trail.js';
+import { AuditTrail, auditRow, type AuditBody, type AuditDraft } from '../trail.js';
 import { auditLeafData, leafHash } from '../leaf.js';
 import { exportRecord, jsonLine, parseJsonLine, type ExportRecord } from './record.js';
 import { escapeSdValue, headerField, octetFrame, severityOf, syslogMessage, FACILITY_AUTHPRIV, SD_ID } from './syslog-format.js';
@@ -37,7 +37,7 @@ describe('RFC 5424 message', () => {
     assert.equal(p.bom, true);
     // The body is the stored canonical JSON, byte for byte, so the leaf hash can be recomputed from it.
     assert.equal(p.msg, r.body);
-    assert.equal(leafHash(auditLeafData('default', p.msg)).toString('hex'), sd?.get('leaf'));
+    assert.equal(leafHash(auditLeafData(auditRow('default', JSON.parse(p.msg) as AuditBody))).toString('hex'), sd?.get('leaf'));
   });
 
   const severities: [string, AuditDraft['type'], number][] = [

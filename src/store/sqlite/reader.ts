@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { RewrapRow, StoreReader } from '../types.js';
 import { scanCurrentIndex } from './index-scan.js';
-import { AUDIT_FROM, auditRows, LEAVES_FROM, leafRows, VERSIONS_FROM, versionRows } from './log-reads.js';
+import { AUDIT_LEAVES_FROM, auditLeafRows, LEAVES_FROM, leafRows, VERSIONS_FROM, versionRows } from './log-reads.js';
 
 /**
  * A read-only connection in a read transaction of its own, for a worker thread. Its snapshot is
@@ -17,14 +17,14 @@ export function openSqliteReader(path: string): StoreReader {
   // The same reads as the store's, in this connection's snapshot (the verifier's leaf ranges).
   const leaves = db.prepare(LEAVES_FROM).raw();
   const versions = db.prepare(VERSIONS_FROM).raw();
-  const audit = db.prepare(AUDIT_FROM).raw();
+  const audit = db.prepare(AUDIT_LEAVES_FROM).raw();
   const rewraps = db.prepare('SELECT seq, version_seq AS versionSeq, before, after FROM rewraps WHERE seq >= ? ORDER BY seq LIMIT ?');
   return {
     countLeaves: () => count.get() as number,
     scanCurrentIndex: () => scanCurrentIndex(db),
     readLeaves: (from, limit) => leafRows(leaves.all(from, limit)),
     readVersionsBySeq: (from, limit) => versionRows(versions.all(from, limit)),
-    readAuditBySeq: (from, limit) => auditRows(audit.all(from, limit)),
+    readAuditLeavesBySeq: (from, limit) => auditLeafRows(audit.all(from, limit)),
     readRewraps: (from, limit) => rewraps.all(from, limit) as RewrapRow[],
     close: () => {
       db.exec('COMMIT');

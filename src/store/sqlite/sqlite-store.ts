@@ -5,6 +5,7 @@ import { VigilError } from '../../errors.js';
 import type { WrappedDataKey } from '../../crypto/index.js';
 import type {
   AuditQuery,
+  AuditLeafRow,
   AuditRow,
   CandidateCount,
   CandidateQuery,
@@ -34,7 +35,7 @@ import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 import { DRIVE_HASHES, candidateCountSql, candidateRowsSql, flatClauses, hashRowsSql } from './search-sql.js';
 import { scanCurrentIndex } from './index-scan.js';
 import { refreshStatistics, type StatisticsReport } from './statistics.js';
-import { AUDIT_FROM, auditRows, LEAVES_FROM, leafRows, VERSION_COLUMNS, VERSIONS_FROM, versionRows } from './log-reads.js';
+import { AUDIT_FROM, AUDIT_LEAVES_FROM, auditLeafRows, auditRows, LEAVES_FROM, leafRows, VERSION_COLUMNS, VERSIONS_FROM, versionRows } from './log-reads.js';
 
 /** A hash clause matching this many resources or fewer never makes an id-ordered page walk by id (see #walkPlan). */
 const SCAN_BY_ID_MIN = 200;
@@ -523,6 +524,10 @@ export class SqliteStore implements Store {
     // The detection engine and the SIEM export poll this after every commit: on the writer it
     // finds the pages just written in its cache; inside `vigil verify`'s snapshot, the reader.
     return auditRows(this.#prepare(this.#readDb(), AUDIT_FROM).raw().all(fromSeq, limit));
+  }
+
+  async readAuditLeavesBySeq(fromSeq: number, limit: number): Promise<AuditLeafRow[]> {
+    return auditLeafRows(this.#prepare(this.#readDb(), AUDIT_LEAVES_FROM).raw().all(fromSeq, limit));
   }
 
   async *scanCurrentIndex(): AsyncGenerator<CurrentIndexRow[]> {
