@@ -1,3 +1,4 @@
+import type { NewAuditRow } from '../store/index.js';
 import { sha256Once } from './tree-hash.js';
 
 /**
@@ -38,16 +39,7 @@ export function versionLeafText(v: VersionLeafInput): string {
 }
 
 /** What an audit entry's leaf covers: its row as stored, the searchable columns and the canonical body. */
-export interface AuditLeafInput {
-  readonly tenant: string;
-  readonly recorded: string;
-  readonly action: string;
-  readonly subtype: string;
-  readonly outcome: string;
-  readonly agent: string | null;
-  readonly patients: string;
-  readonly body: string;
-}
+export type AuditLeafInput = Omit<NewAuditRow, 'leaf'>;
 
 /** How every audit body written with leaf format 2 begins (the trail puts `format` first); older bodies are format 1. */
 export const AUDIT_FORMAT_2 = '{"format":2,';
