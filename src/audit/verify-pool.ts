@@ -14,6 +14,7 @@ import type { RangeReport } from './leaf-range.js';
 export type PoolTask = { readonly type: 'leaves'; readonly from: number; readonly to: number; readonly sizes: readonly number[] } | { readonly type: 'index' };
 
 export type PoolAnswer =
+  /** `leaves`: the worker's `lastLeaf()`, which must equal the caller's leaf count. */
   | { readonly type: 'ready'; readonly leaves: number }
   | { readonly type: 'leaves'; readonly report: RangeReport; readonly ms: number }
   | { readonly type: 'index'; readonly brokenRid: number | null; readonly ms: number }

@@ -36,4 +36,4 @@ port?.on('message', (task: PoolTask) => {
     () => port.postMessage({ type: 'failed' } satisfies PoolAnswer),
   );
 });
-port?.postMessage({ type: 'ready', leaves: reader.countLeaves() } satisfies PoolAnswer);
+port?.postMessage({ type: 'ready', leaves: reader.lastLeaf() } satisfies PoolAnswer);

@@ -292,7 +292,11 @@ export interface StoreReaderSpec {
 
 /** A read-only view of a store in a read transaction of its own (synchronous: it runs in a worker thread). */
 export interface StoreReader {
-  countLeaves(): number;
+  /**
+   * The highest leaf position in this snapshot, read when it opened: the leaf count of a log with
+   * no gap, in O(log n) where counting reads every leaf.
+   */
+  lastLeaf(): number;
   scanCurrentIndex(): Iterable<CurrentIndexRow[]>;
   /** The same reads as the store's `readLeaves`, `readVersionsBySeq`, `readAuditLeavesBySeq` and `readRewraps`, for a range of the log. */
   readLeaves(fromPosition: number, limit: number): LeafRow[];
