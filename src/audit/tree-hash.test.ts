@@ -62,6 +62,11 @@ describe('tree hashes (RFC 9162 section 2.1.1)', () => {
     const h = randomBytes(32);
     assert.equal(sameHash(h, Buffer.from(h)), true);
     assert.equal(sameHash(h, randomBytes(32)), false);
+    for (const at of [0, 15, 31]) {
+      const other = Buffer.from(h);
+      other[at] = (other[at] ?? 0) ^ 0x01;
+      assert.equal(sameHash(h, other), false, `differs at byte ${at}`);
+    }
     assert.equal(sameHash(h.subarray(0, 31), h.subarray(0, 31)), false);
     assert.equal(isTreeHash('x'.repeat(32)), false);
     assert.equal(isTreeHash(new Uint8Array(32)), true);

