@@ -63,7 +63,7 @@ export function auditLeafData(row: AuditLeafInput): Buffer {
  * holds no raw line break, so the first one after it starts the body: no two rows share a text.
  */
 export function auditLeafText(row: AuditLeafInput): string {
-  if (!row.body.startsWith(AUDIT_FORMAT_2)) return `vigil:audit:v1\n${JSON.stringify([row.tenant, row.body])}`;
+  if (auditLeafFormat(row.body) === 1) return `vigil:audit:v1\n${JSON.stringify([row.tenant, row.body])}`;
   return auditLeafTextV2(JSON.stringify([row.tenant, row.recorded, row.action, row.subtype, row.outcome, row.agent, row.patients]), row.body);
 }
 
