@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,6 +11,7 @@ import { auditLeafData, auditLeafFormat, leafHash } from './leaf.js';
 import { AuditTrail } from './trail.js';
 import { parseVerifierKey } from './note-key.js';
 import { exportRecord } from './export/record.js';
+import { backupKeys, createBackup, restoreBackup, verifyBackupSet } from '../backup/index.js';
 
 /**
  * A log that holds audit entries of both leaf formats, as a store written before format 2 and
@@ -121,5 +122,20 @@ describe('audit entries of both leaf formats in one log', () => {
       assert.equal(exportRecord(row).leaf, byRef.get(row.seq), `entry ${row.seq}`);
     }
     assert.deepEqual([...formats].sort(), [1, 2]);
+  });
+
+  it('backs up and restores both formats: the backup replays every leaf offline, and the restored store verifies', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'vigil-format-backup-'));
+    try {
+      const set = join(work, 'set');
+      await createBackup(t.vigil, { to: set, kind: 'full' });
+      const checked = verifyBackupSet(set, { key: backupKeys(t.vigil.keyring, 'default').key });
+      assert.equal(checked.ok, true, JSON.stringify(checked.backups));
+      const master = Buffer.from(readFileSync(join(t.dir, 'master.key'), 'utf8').trim(), 'base64');
+      const restored = await restoreBackup({ from: set, to: join(work, 'restored'), masterKey: master, env: {} });
+      assert.equal(restored.ok, true, JSON.stringify(restored.verify));
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
