@@ -124,8 +124,11 @@ interface LogReport {
   readonly leafHashesPerSecond: number;
   /** Over the search part's store: nearly every leaf a resource version with its search index rows. */
   readonly verify?: VerifyFigures;
-  /** Over a log of AUDIT_HEAVY_VERSIONS versions with AUDITS_PER_VERSION audit entries each, as a running server's log looks. */
-  readonly verifyAuditHeavy: VerifyFigures & { readonly versions: number; readonly auditEntries: number };
+  /**
+   * Over a log of AUDIT_HEAVY_VERSIONS versions with AUDITS_PER_VERSION audit entries each, as a
+   * running server's log looks: the median of AUDIT_HEAVY_RUNS runs, whose rates are in `runs`.
+   */
+  readonly verifyAuditHeavy: VerifyFigures & { readonly versions: number; readonly auditEntries: number; readonly runs: readonly number[] };
 }
 
 /**
@@ -509,10 +512,25 @@ async function runLog(searched: string | undefined): Promise<LogReport> {
   progress(`log: writing an audit-heavy log (${AUDIT_HEAVY_VERSIONS} versions, ${AUDITS_PER_VERSION} audit entries each)`);
   const written = await writeAuditHeavyLog(auditDir, AUDIT_HEAVY_VERSIONS, AUDITS_PER_VERSION, syntheticPatient);
   progress('log: vigil verify over the audit-heavy log');
-  const verifyAuditHeavy = { ...verifyFigures(auditDir), ...written };
+  const verifyAuditHeavy = { ...verifyMedian(auditDir, AUDIT_HEAVY_RUNS), ...written };
   if (!searched) return { rebuildLeavesPerSecond: tree.rebuildLeavesPerSecond, leafHashesPerSecond: tree.leafHashesPerSecond, verifyAuditHeavy };
   progress('log: vigil verify over the imported store');
   return { rebuildLeavesPerSecond: tree.rebuildLeavesPerSecond, leafHashesPerSecond: tree.leafHashesPerSecond, verify: verifyFigures(searched), verifyAuditHeavy };
+}
+
+/**
+ * `vigil verify` over the audit-heavy log runs this many times. The log verifies in under two
+ * seconds, where runs on this machine differ by about a tenth: one run could land either side of
+ * the target.
+ */
+const AUDIT_HEAVY_RUNS = 3;
+
+/** The run with the median rate of `runs` runs of `vigil verify --json`, with every run's rate; not ok unless every run was. */
+function verifyMedian(dataDir: string, runs: number): VerifyFigures & { readonly runs: number[] } {
+  const all = Array.from({ length: runs }, () => verifyFigures(dataDir));
+  const sorted = [...all].sort((a, b) => a.leavesPerSecond - b.leavesPerSecond);
+  const median = sorted[Math.floor(runs / 2)] as VerifyFigures;
+  return { ...median, ok: all.every((r) => r.ok), runs: all.map((r) => r.leavesPerSecond) };
 }
 
 /** Runs `vigil verify --json` on a data directory in a child process. */
@@ -564,7 +582,7 @@ async function runBench(opts: BenchOptions): Promise<BenchReport> {
         ? []
         : [
             {
-              description: `vigil verify >= 300,000 leaves/s, audit-heavy log, whole run (${log.verifyAuditHeavy.leaves} leaves: ${log.verifyAuditHeavy.versions} versions, ${log.verifyAuditHeavy.auditEntries} audit entries)`,
+              description: `vigil verify >= 300,000 leaves/s, audit-heavy log, whole run (${log.verifyAuditHeavy.leaves} leaves: ${log.verifyAuditHeavy.versions} versions, ${log.verifyAuditHeavy.auditEntries} audit entries; median of ${log.verifyAuditHeavy.runs.map((r) => r.toLocaleString('en-US')).join(', ')})`,
               measured: log.verifyAuditHeavy.leavesPerSecond,
               threshold: 300_000,
               unit: 'leaves/s' as const,
