@@ -194,11 +194,13 @@ async function verifyInParallel(o: VerifyOptions, total: number, expected: Expec
   const withIndex = o.indexWorker !== false;
   // The index check first, whole (the longest task: in parts on two threads at once it cost more
   // CPU than whole on one, see docs/audit.md); the ranges go to whichever thread is free.
-  const tasks: PoolTask[] = [...(withIndex ? [{ type: 'index' } as const] : []), ...leafRanges(total, workers, [...expected.keys()])];
+  // The signed sizes in order: each range answers for those within it, and the join walks them.
+  const signed = [...expected.keys()].filter((n) => n >= 1).sort((a, b) => a - b);
+  const tasks: PoolTask[] = [...(withIndex ? [{ type: 'index' } as const] : []), ...leafRanges(total, workers, signed)];
   const pool = startVerifyPool(o.store.readerSpec(), o.tenant, workers, tasks, total, (done) => o.onProgress?.(done, total));
   try {
     const ranges = await pool.ranges;
-    if (ranges === undefined || !joinTree(ranges, total, expected) || !(await rangesJoin(o.store, ranges, total))) return undefined;
+    if (ranges === undefined || !joinTree(ranges, total, expected, signed) || !(await rangesJoin(o.store, ranges, total))) return undefined;
     o.onProgress?.(total, total);
     const newest = new Map<string, Newest>();
     // Later ranges overwrite earlier ones: the newest version in log order, as the sequential walk keeps it.
@@ -219,24 +221,22 @@ async function verifyInParallel(o: VerifyOptions, total: number, expected: Expec
  * power of two of leaves (the last may be shorter), so each range's subtrees are subtrees of the
  * whole tree; each carries the signed sizes that fall within it.
  */
-function leafRanges(total: number, workers: number, signedSizes: readonly number[]): PoolTask[] {
+function leafRanges(total: number, workers: number, signed: readonly number[]): PoolTask[] {
   const size = largestPowerOfTwoAtMost(Math.max(1, Math.floor(total / (workers * RANGES_PER_WORKER))));
-  const sizes = [...signedSizes].sort((a, b) => a - b);
   const ranges: PoolTask[] = [];
   for (let from = 1; from <= total; from += size) {
     const to = Math.min(from + size - 1, total);
-    ranges.push({ type: 'leaves', from, to, sizes: sizes.filter((n) => n >= from && n <= to) });
+    ranges.push({ type: 'leaves', from, to, sizes: signed.filter((n) => n >= from && n <= to) });
   }
   return ranges;
 }
 
 /**
  * Joins the ranges' subtrees, in order, into the tree of `total` leaves, comparing the root at
- * every signed size with every signed root for it; false when one differs (or a range's report does
- * not fit): the sequential walk then says where.
+ * every signed size (`signed`: the sizes of `expected`, ascending) with every signed root for it;
+ * false when one differs (or a range's report does not fit): the sequential walk then says where.
  */
-function joinTree(ranges: readonly Extract<RangeReport, { ok: true }>[], total: number, expected: Expected): boolean {
-  const signed = [...expected.keys()].filter((n) => n >= 1).sort((a, b) => a - b);
+function joinTree(ranges: readonly Extract<RangeReport, { ok: true }>[], total: number, expected: Expected, signed: readonly number[]): boolean {
   let next = 0;
   const tree = new MerkleFrontier();
   for (const r of ranges) {
