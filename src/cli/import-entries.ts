@@ -1,5 +1,5 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { isValidId } from '../fhir/index.js';
+import { holdsConditionalReference, isValidId } from '../fhir/index.js';
 import type { ImportError, Place } from './import-report.js';
 
 /** One entry to store on its own (PUT or POST), and where it came from. */
@@ -80,4 +80,40 @@ export function collectionItems(bundle: Bundle, file: string, newId: () => strin
 export function isPlainWrite(entry: BundleEntry): boolean {
   const r = entry.request;
   return r !== undefined && (r.method === 'POST' || r.method === 'PUT') && r.ifNoneExist === undefined && r.ifMatch === undefined && !r.url.includes('?');
+}
+
+/**
+ * What an entry names to write: the URL of a PUT, PATCH or DELETE (an id or a condition), or the
+ * If-None-Exist condition of a POST. Undefined for a plain POST and for reads.
+ */
+export function targetOf(entry: BundleEntry): string | undefined {
+  const r = entry.request as { method?: unknown; url?: unknown; ifNoneExist?: unknown } | undefined;
+  if (typeof r?.url !== 'string') return undefined;
+  if (r.method === 'POST') return typeof r.ifNoneExist === 'string' ? `${r.url}?${r.ifNoneExist}` : undefined;
+  return r.method === 'PUT' || r.method === 'PATCH' || r.method === 'DELETE' ? r.url : undefined;
+}
+
+/**
+ * Where the window of entries sent to the store together, from `start`, ends: after at most
+ * `size` entries, and before the first that must see the others stored, one by one as they would
+ * be without windows:
+ * - one whose target (targetOf) an earlier entry of the window already names, so it is written
+ *   after that one;
+ * - one holding a conditional reference, which is looked up before the store takes the entries
+ *   (what the window's earlier entries create would not be found yet).
+ * Conditions of conditional creates, updates and deletes need no cut: the store resolves them
+ * again in the transaction, and plans an entry anew when they changed.
+ */
+export function windowEnd(items: readonly Item[], start: number, size: number): number {
+  const targets = new Set<string>();
+  let end = start;
+  for (; end < items.length && end - start < size; end++) {
+    const entry = (items[end] as Item).entry;
+    if (end > start && holdsConditionalReference(entry.resource)) break;
+    const target = targetOf(entry);
+    if (target === undefined) continue;
+    if (targets.has(target)) break;
+    targets.add(target);
+  }
+  return end;
 }

@@ -337,6 +337,71 @@ describe('vigil import', () => {
     }
   });
 
+  it('stores a batch\'s entries side by side, each on its own: conditions find one another, a repeated target is written in order, failures stay in entry order', async () => {
+    const data = await newDataDir(root, 'batch-window');
+    const file = join(root, 'batch-window', 'batch.json');
+    const system = 'https://vigil.example/sid/org';
+    const org = (value: string, ifNoneExist = `identifier=${system}|${value}`): Record<string, unknown> => ({
+      resource: { resourceType: 'Organization', identifier: [{ system, value }], name: `Org ${value}` },
+      request: { method: 'POST', url: 'Organization', ifNoneExist },
+    });
+    const putPatient = (gender: string, more: Record<string, unknown> = {}): Record<string, unknown> => ({
+      resource: { resourceType: 'Patient', id: 'batch-twice', gender, ...more },
+      request: { method: 'PUT', url: 'Patient/batch-twice' },
+    });
+    const invalid = { resource: { resourceType: 'Patient', gender: 'Invalidgenderphi' }, request: { method: 'POST', url: 'Patient' } };
+    write(file, {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [
+        // The same condition twice: the second waits for the first, and finds it.
+        org('dup-a'),
+        org('dup-a'),
+        // Two conditions that match one Organization, sent together: one creates, the other is
+        // planned again once the first is stored, and finds it.
+        org('dup-b'),
+        org('dup-b', `identifier=${system}|dup-b&name=Org`),
+        // A conditional reference to what the entry before it creates: it finds it.
+        org('ref-target'),
+        putPatient('male', { managingOrganization: { reference: `Organization?identifier=${system}|ref-target` } }),
+        // The same target again: written after the entry before, though that one took longer to
+        // plan (its reference was looked up).
+        putPatient('female'),
+        null,
+        invalid,
+        // More than one window's worth, the last 50 naming Organizations of the first 150.
+        ...Array.from({ length: 200 }, (_, k) => org(`org-${k % 150}`)),
+        invalid,
+      ],
+    });
+    const r = cli(['import', '--data', data, '--json', file]);
+    assert.equal(r.status, 1, r.stderr);
+    assertNoPhi(r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout) as ImportReport;
+    assert.equal(report.resources, 1 + 1 + 1 + 2 + 150);
+    assert.equal(report.existing, 1 + 1 + 50);
+    assert.deepEqual(report.errors.map((e) => [e.entry, e.code]), [
+      [7, 'ERR_BAD_REQUEST'],
+      [8, 'ERR_INVALID_RESOURCE'],
+      [209, 'ERR_INVALID_RESOURCE'],
+    ]);
+    const vigil = await openVigil(loadConfig({}, { dataDir: data }));
+    try {
+      assert.equal((await search(vigil, 'Organization', [['identifier', `${system}|dup-a`]])).length, 1);
+      assert.equal((await search(vigil, 'Organization', [['identifier', `${system}|dup-b`]])).length, 1);
+      assert.equal((await search(vigil, 'Organization', [['identifier', `${system}|org-0,${system}|org-49,${system}|org-149`]])).length, 3);
+      assert.equal((await vigil.repository.search(parseSearch('Organization', [['_summary', 'count']], false))).total, 153);
+      const twice = await vigil.repository.read('Patient', 'batch-twice');
+      assert.equal(twice.versionId, 2);
+      assert.equal(JSON.parse(twice.json).gender, 'female', 'the later entry was written last');
+      const [target] = await search(vigil, 'Organization', [['identifier', `${system}|ref-target`]]);
+      const first = await vigil.repository.vread('Patient', 'batch-twice', 1);
+      assert.equal(JSON.parse(first.json).managingOrganization.reference, `Organization/${target?.id ?? ''}`);
+    } finally {
+      await vigil.close();
+    }
+  });
+
   it('exits 2 for bad arguments: a missing path, no path, an unknown option, a folder without a store', async () => {
     const data = await newDataDir(root, 'args');
     const missing = cli(['import', '--data', data, join(root, 'no-such-file.json')]);

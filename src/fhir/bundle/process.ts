@@ -53,6 +53,17 @@ function referenceHolders(value: unknown, out: Json[] = []): Json[] {
   return out;
 }
 
+/** The type a conditional reference (`Type?query`) searches; undefined for any other reference. */
+function conditionalType(ref: string): string | undefined {
+  const q = ref.indexOf('?');
+  return q > 0 && /^[A-Z][A-Za-z]+$/.test(ref.slice(0, q)) ? ref.slice(0, q) : undefined;
+}
+
+/** True when the value holds a conditional reference, which a write resolves by a search before it takes the write lock. */
+export function holdsConditionalReference(value: unknown): boolean {
+  return referenceHolders(value).some((holder) => conditionalType(holder['reference'] as string) !== undefined);
+}
+
 /** Replaces every `reference` in a resource through `resolve` (urn:uuid and conditional references). */
 async function rewriteReferences(value: unknown, resolve: (ref: string) => Promise<string | undefined>): Promise<void> {
   // One await per reference, not one per nested object: a Synthea Bundle has thousands of objects.
@@ -204,14 +215,13 @@ async function attemptTransaction(repository: Repository, entries: EntryRequest[
     const mapped = fullUrls.get(ref);
     if (mapped !== undefined) return mapped;
     if (ref.startsWith('urn:uuid:') || ref.startsWith('urn:oid:')) throw new VigilError('ERR_BAD_REQUEST', 'A urn reference does not name an entry of the transaction');
-    const q = ref.indexOf('?');
-    if (q > 0 && /^[A-Z][A-Za-z]+$/.test(ref.slice(0, q))) {
+    const type = conditionalType(ref);
+    if (type !== undefined) {
       const cached = conditional.get(ref);
       if (cached !== undefined) return cached;
-      const type = ref.slice(0, q);
       // Resolving a conditional reference is a search of that type: it needs the search scope.
       o.authorize(type, 's');
-      const found = await find(type, ref.slice(q + 1));
+      const found = await find(type, ref.slice(type.length + 1));
       if (found.length !== 1) throw new VigilError('ERR_VERSION_CONFLICT', `A conditional reference matches ${found.length === 0 ? 'no' : 'more than one'} resource`);
       const resolved = `${type}/${found[0] ?? ''}`;
       conditional.set(ref, resolved);
