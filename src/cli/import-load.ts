@@ -109,8 +109,9 @@ class Importer {
   /**
    * Stores entries each as its own transaction (what a batch does with each entry). Up to
    * IN_FLIGHT are sent to the store at once, which commits them together, each in a savepoint of
-   * its own: one that fails is rolled back alone, and each sees what those before it wrote.
-   * Failures are reported in entry order.
+   * its own: one that fails is rolled back alone, and in the transaction each sees what those
+   * before it wrote (windowEnd keeps apart the entries that must see it sooner). Failures are
+   * reported in entry order.
    */
   async #each(items: readonly Item[]): Promise<void> {
     for (let start = 0; start < items.length; ) {
