@@ -37,6 +37,13 @@ describe('import windows', () => {
     assert.equal(windowEnd([], 0, 100), 0);
   });
 
+  it('gives a read a window of its own', () => {
+    const items = [item({ method: 'POST', url: 'Patient' }), item({ method: 'GET', url: 'Patient?name=x' }), item({ method: 'POST', url: 'Patient' })];
+    assert.equal(windowEnd(items, 0, 100), 1);
+    assert.equal(windowEnd(items, 1, 100), 2);
+    assert.equal(windowEnd(items, 2, 100), 3);
+  });
+
   it('ends a window before an entry holding a conditional reference, unless it is the first', () => {
     const withReference = (reference: string): Item => ({
       entry: { request: { method: 'POST', url: 'Patient' }, resource: { resourceType: 'Patient', generalPractitioner: [{ reference }] } } as BundleEntry,

@@ -1,5 +1,5 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { holdsConditionalReference, isValidId } from '../fhir/index.js';
+import { isValidId, windowEnd as bundleWindowEnd } from '../fhir/index.js';
 import type { ImportError, Place } from './import-report.js';
 
 /** One entry to store on its own (PUT or POST), and where it came from. */
@@ -93,27 +93,7 @@ export function targetOf(entry: BundleEntry): string | undefined {
   return r.method === 'PUT' || r.method === 'PATCH' || r.method === 'DELETE' ? r.url : undefined;
 }
 
-/**
- * Where the window of entries sent to the store together, from `start`, ends: after at most
- * `size` entries, and before the first that must see the others stored, one by one as they would
- * be without windows:
- * - one whose target (targetOf) an earlier entry of the window already names, so it is written
- *   after that one;
- * - one holding a conditional reference, which is looked up before the store takes the entries
- *   (what the window's earlier entries create would not be found yet).
- * Conditions of conditional creates, updates and deletes need no cut: the store resolves them
- * again in the transaction, and plans an entry anew when they changed.
- */
+/** Where the window of entries sent to the store together from `start` ends (see the Bundle windows). */
 export function windowEnd(items: readonly Item[], start: number, size: number): number {
-  const targets = new Set<string>();
-  let end = start;
-  for (; end < items.length && end - start < size; end++) {
-    const entry = (items[end] as Item).entry;
-    if (end > start && holdsConditionalReference(entry.resource)) break;
-    const target = targetOf(entry);
-    if (target === undefined) continue;
-    if (targets.has(target)) break;
-    targets.add(target);
-  }
-  return end;
+  return bundleWindowEnd(items, start, size, (item) => ({ target: targetOf(item.entry), resource: item.entry.resource, read: item.entry.request?.method === 'GET' }));
 }

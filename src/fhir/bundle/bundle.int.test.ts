@@ -205,6 +205,48 @@ describe('batch and transaction Bundles', () => {
     assert.match(JSON.stringify(entries[1]?.['response'].outcome), /Bundle entry 1/, 'errors name their own entry');
   });
 
+  it('runs a batch\'s entries side by side, yet each sees what it would see one by one', async () => {
+    const ORG = 'http://hospital.example/org';
+    const observations = await total('Observation');
+    const putTwice = (gender: string, more: Json = {}): Json => ({ resource: { ...patient('w2', 'W-2'), id: 'w-twice', gender, ...more }, request: { method: 'PUT', url: 'Patient/w-twice' } });
+    const orgEntry = { resource: { resourceType: 'Organization', identifier: [{ system: ORG, value: 'W-ORG' }], name: 'Window' }, request: { method: 'POST', url: 'Organization', ifNoneExist: `identifier=${ORG}|W-ORG` } };
+    const { status, body } = await post({
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [
+        { resource: patient('w1', 'W-1'), request: { method: 'POST', url: 'Patient', ifNoneExist: `identifier=${MRN}|W-1` } },
+        // A read sees the entries before it, though they take longer to plan (a condition).
+        { request: { method: 'GET', url: `Patient?identifier=${MRN}|W-1` } },
+        orgEntry,
+        // A conditional reference finds what the entry before it created.
+        putTwice('male', { managingOrganization: { reference: `Organization?identifier=${ORG}|W-ORG` } }),
+        // The same target again is written after it.
+        putTwice('female'),
+        orgEntry,
+        { resource: { resourceType: 'Patient', birthDate: 'not-a-date' }, request: { method: 'POST', url: 'Patient' } },
+        // More than one window's worth.
+        ...Array.from({ length: 150 }, (_, k) => ({ resource: observation('Patient/w-twice', `window ${k}`), request: { method: 'POST', url: 'Observation' } })),
+        { request: { method: 'GET', url: 'Patient/w-twice' } },
+      ],
+    });
+    assert.equal(status, 200);
+    const entries = body['entry'] as Json[];
+    assert.equal(entries.length, 158);
+    assert.deepEqual(
+      entries.slice(0, 7).map((e) => e['response'].status),
+      ['201 Created', '200 OK', '201 Created', '201 Created', '200 OK', '200 OK', '400'],
+    );
+    assert.equal(entries[1]?.['resource'].total, 1, 'the search sees the Patient created before it');
+    const orgId = entries[2]?.['response'].location.split('/').at(-3) as string;
+    const first = JSON.parse((await t.fhir('GET', '/fhir/Patient/w-twice/_history/1')).body) as Json;
+    assert.equal(first['managingOrganization'].reference, `Organization/${orgId}`);
+    assert.ok(entries.slice(7, 157).every((e) => e['response'].status === '201 Created'));
+    const last = entries[157]?.['resource'] as Json;
+    assert.equal(last['meta'].versionId, '2');
+    assert.equal(last['gender'], 'female', 'the later PUT was written last');
+    assert.equal(await total('Observation'), observations + 150);
+  });
+
   it('refuses malformed Bundles', async () => {
     for (const bundle of [
       { resourceType: 'Bundle', type: 'searchset' },

@@ -1,4 +1,5 @@
-export { holdsConditionalReference, processBundle } from './process.js';
+export { processBundle } from './process.js';
+export { windowEnd, type WindowEntry } from './windows.js';
 export type { BundleOptions } from './process.js';
 export { parseEntries } from './entries.js';
 export type { EntryRequest } from './entries.js';
