@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import type { AuditDraft } from '../audit/index.js';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { processBundle, type BundleOptions, type Repository } from '../fhir/index.js';
+import { processBundle, turns, type BundleOptions, type Repository, type Turn } from '../fhir/index.js';
 import { importError, MAX_ERRORS, type ImportError, type ImportReport } from './import-report.js';
 import { readJsonFile, type FileList, type ImportFile } from './import-sources.js';
 import { ndjsonChunks } from './import-ndjson.js';
@@ -97,10 +97,11 @@ class Importer {
   }
 
   /** Stores entries as one transaction and counts what it wrote. */
-  async #run(entries: BundleEntry[]): Promise<void> {
+  async #run(entries: BundleEntry[], turn?: Turn): Promise<void> {
     // Each stored transaction is audited with its writes, as the operator's import.
     const audit: AuditDraft = { type: 'rest', subtype: 'import', action: 'C', client: 'vigil-cli', user: `os:${userInfo().username}`, entities: [], patients: [] };
-    const response = await processBundle(this.#target.repository, { resourceType: 'Bundle', type: 'transaction', entry: entries }, { ...this.#options, audit });
+    const options = { ...this.#options, audit, ...(turn === undefined ? {} : { turn }) };
+    const response = await processBundle(this.#target.repository, { resourceType: 'Bundle', type: 'transaction', entry: entries }, options);
     const { written, existing } = tally(entries, response);
     this.resources += written;
     this.existing += existing;
@@ -119,7 +120,18 @@ class Importer {
       const end = this.#strict ? start + 1 : windowEnd(items, start, IN_FLIGHT);
       const part = items.slice(start, end);
       start = end;
-      const outcomes = await Promise.allSettled(part.map(async (item) => this.#run([item.entry])));
+      // Their transactions reach the store in entry order, however long each took to plan.
+      const order = turns(part.length);
+      const outcomes = await Promise.allSettled(
+        part.map(async (item, i) => {
+          const turn = order[i] as Turn;
+          try {
+            await this.#run([item.entry], turn);
+          } finally {
+            turn.pass();
+          }
+        }),
+      );
       part.forEach((item, i) => {
         const outcome = outcomes[i];
         if (outcome?.status === 'rejected') this.fail(importError(outcome.reason, item.place));

@@ -247,6 +247,31 @@ describe('batch and transaction Bundles', () => {
     assert.equal(await total('Observation'), observations + 150);
   });
 
+  it('stores a batch\'s entries in entry order, whatever each took to plan, and a read sees none after it', async () => {
+    const put = await t.fhir('PUT', '/fhir/Patient/w-del', { body: { ...patient('wd', 'W-DEL'), id: 'w-del' } });
+    assert.equal(put.statusCode, 201, put.body);
+    // A conditional delete (planned by a search) and a PUT of the same Patient by its id: one by
+    // one, the delete goes first and the PUT brings the Patient back.
+    const { status, body } = await post({
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [
+        { request: { method: 'DELETE', url: `Patient?identifier=${MRN}|W-DEL` } },
+        { resource: { ...patient('wd', 'W-DEL'), id: 'w-del', gender: 'other' }, request: { method: 'PUT', url: 'Patient/w-del' } },
+        // A read sees none of the entries after it.
+        { request: { method: 'GET', url: `Patient?identifier=${MRN}|W-LATE` } },
+        { resource: patient('wl', 'W-LATE'), request: { method: 'POST', url: 'Patient' } },
+      ],
+    });
+    assert.equal(status, 200);
+    const entries = body['entry'] as Json[];
+    assert.deepEqual(entries.map((e) => e['response'].status), ['204 No Content', '201 Created', '200 OK', '201 Created']);
+    assert.equal(entries[2]?.['resource'].total, 0, 'the search ran before the Patient after it was stored');
+    const read = await t.fhir('GET', '/fhir/Patient/w-del');
+    assert.equal(read.statusCode, 200, 'the PUT was stored after the delete');
+    assert.equal((JSON.parse(read.body) as Json)['meta'].versionId, '3');
+  });
+
   it('refuses malformed Bundles', async () => {
     for (const bundle of [
       { resourceType: 'Bundle', type: 'searchset' },

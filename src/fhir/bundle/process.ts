@@ -9,7 +9,7 @@ import { searchBundle } from '../search/bundle.js';
 import { entryError, parseEntries, type EntryRequest } from './entries.js';
 import type { AuditDraft } from '../../audit/trail.js';
 import { conditionalType, referenceHolders } from './references.js';
-import { windowEnd } from './windows.js';
+import { turns, windowEnd, type Turn } from './windows.js';
 
 export interface BundleOptions {
   readonly fhirBaseUrl: string;
@@ -27,6 +27,8 @@ export interface BundleOptions {
   readonly access?: BundleAccess;
   /** Told of every type written, after the writes committed. */
   readonly changed?: (type: string) => void;
+  /** Set for the entries of a batch window: when this transaction may go to the store (windows.ts). */
+  readonly turn?: Turn;
 }
 
 /**
@@ -234,7 +236,8 @@ async function attemptTransaction(repository: Repository, entries: EntryRequest[
   // 4. Store: deletes, then creates, then updates (FHIR's processing order), in one unit.
   const results = new Map<number, BundleEntry>();
   const order = (p: Planned): number => (p.kind === 'delete' ? 0 : p.entry.method === 'POST' ? 1 : 2);
-  await repository.unit(async (unit) => {
+  await o.turn?.wait();
+  const stored = repository.unit(async (unit) => {
     for (const r of resolved) if (!sameIds(await unit.matches(r.type, r.query, o.access), r.ids)) throw new ConditionsChanged();
     for (const p of [...plan].sort((a, b) => order(a) - order(b) || a.entry.index - b.entry.index)) {
       try {
@@ -260,6 +263,9 @@ async function attemptTransaction(repository: Repository, entries: EntryRequest[
       }
     }
   }, plan.some((p) => p.kind !== 'read') ? o.audit : undefined);
+  // The store has queued the unit: the next entry of a batch window may hand over its own.
+  o.turn?.pass();
+  await stored;
   for (const p of plan) if (p.kind === 'write' || p.kind === 'delete') o.changed?.(p.entry.type);
   // 5. Reads run after the writes committed, and see them.
   for (const p of plan) {
@@ -304,7 +310,6 @@ async function readEntry(repository: Repository, e: EntryRequest, base: string, 
   };
 }
 
-/** A batch: each entry on its own; a failure is reported in its entry and the others go on. */
 /**
  * Entries of a batch handed to the store at once (windows.ts): it commits them together, where a
  * commit per entry took more than a quarter of the time of a conditional create.
@@ -318,11 +323,14 @@ function writeTarget(e: EntryRequest): string | undefined {
   return e.id !== undefined ? `${e.type}/${e.id}` : `${e.type}?${e.query ?? ''}`;
 }
 
+/** A batch: each entry on its own; a failure is reported in its entry and the others go on. */
 async function batch(repository: Repository, entries: (EntryRequest | VigilError)[], o: BundleOptions): Promise<Bundle> {
   const out: BundleEntry[] = [];
   for (let start = 0; start < entries.length; ) {
     const end = windowEnd(entries, start, BATCH_WINDOW, (e) => (e instanceof VigilError ? {} : { target: writeTarget(e), resource: e.resource, read: e.method === 'GET' }));
-    out.push(...(await Promise.all(entries.slice(start, end).map(async (e) => batchEntry(repository, e, o)))));
+    const window = entries.slice(start, end);
+    const order = turns(window.length);
+    out.push(...(await Promise.all(window.map(async (e, i) => batchEntry(repository, e, { ...o, turn: order[i] as Turn })))));
     start = end;
   }
   return { resourceType: 'Bundle', type: 'batch-response', entry: out };
@@ -339,5 +347,8 @@ async function batchEntry(repository: Repository, e: EntryRequest | VigilError, 
   } catch (err) {
     const v = err instanceof VigilError ? err : new VigilError('ERR_INTERNAL');
     return { response: { status: String(ERROR_STATUS[v.code]), outcome: errorOutcome(v.code, v.message, v.issues) } };
+  } finally {
+    // An entry that failed before reaching the store lets the next one go.
+    o.turn?.pass();
   }
 }

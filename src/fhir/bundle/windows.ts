@@ -15,12 +15,15 @@ export interface WindowEntry {
  * `start`. The entries of a window are handed to the store at once, and it commits them together,
  * each in a savepoint of its own. A window holds at most `size` entries, and ends before the
  * first whose outcome could depend on the others being stored first, as they would be one by one:
- * - one whose target an earlier entry of the window names, so it is written after that one;
  * - one holding a conditional reference, which is looked up before the store takes the entries
  *   (what the window's earlier entries create would not be found yet);
- * - a read, which also ends its own window.
- * Conditions of conditional creates, updates and deletes need no cut: the transaction resolves
- * them again under the write lock, and plans an entry anew when they changed.
+ * - a read, which also ends its own window: it reads once its transaction has committed, with
+ *   the window's;
+ * - one whose target an earlier entry of the window names: it is planned once that one is stored,
+ *   instead of being planned again after the window (a repeated condition would have changed).
+ * The entries hand their transactions to the store in entry order (turns), however long each
+ * took to plan. Other conditions of conditional creates, updates and deletes need no cut: the
+ * transaction resolves them again under the write lock, and plans an entry anew when they changed.
  */
 export function windowEnd<T>(items: readonly T[], start: number, size: number, describe: (item: T) => WindowEntry): number {
   const targets = new Set<string>();
@@ -34,4 +37,27 @@ export function windowEnd<T>(items: readonly T[], start: number, size: number, d
     targets.add(entry.target);
   }
   return end;
+}
+
+/** An entry's turn to hand its transaction to the store: after the entry before it has. */
+export interface Turn {
+  /** Resolves once every entry before this one has handed its transaction over, or failed before it could. */
+  wait(): Promise<void>;
+  /** This entry has handed its transaction over (or never will); safe to call more than once. */
+  pass(): void;
+}
+
+/** Turns for a window of `n` entries, so that their transactions reach the store in entry order. */
+export function turns(n: number): Turn[] {
+  const out: Turn[] = [];
+  let previous: Promise<void> = Promise.resolve();
+  for (let i = 0; i < n; i++) {
+    const before = previous;
+    let pass: () => void = () => undefined;
+    previous = new Promise<void>((resolve) => {
+      pass = resolve;
+    });
+    out.push({ wait: () => before, pass });
+  }
+  return out;
 }
