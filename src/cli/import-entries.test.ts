@@ -1,7 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BundleEntry } from '@medplum/fhirtypes';
-import { targetOf, windowEnd, type Item } from './import-entries.js';
+import { windowEnd as bundleWindowEnd } from '../fhir/index.js';
+import { describeItem, targetOf, type Item } from './import-entries.js';
+
+/** Where an import window from `start` ends. */
+const windowEnd = (items: readonly Item[], start: number, size: number): number => bundleWindowEnd(items, start, size, describeItem);
 
 const item = (request: unknown): Item => ({ entry: { request } as BundleEntry, place: { file: 'f.json' } });
 

@@ -1,5 +1,5 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { isValidId, windowEnd as bundleWindowEnd } from '../fhir/index.js';
+import { isValidId, type WindowEntry } from '../fhir/index.js';
 import type { ImportError, Place } from './import-report.js';
 
 /** One entry to store on its own (PUT or POST), and where it came from. */
@@ -93,7 +93,7 @@ export function targetOf(entry: BundleEntry): string | undefined {
   return r.method === 'PUT' || r.method === 'PATCH' || r.method === 'DELETE' ? r.url : undefined;
 }
 
-/** Where the window of entries sent to the store together from `start` ends (see the Bundle windows). */
-export function windowEnd(items: readonly Item[], start: number, size: number): number {
-  return bundleWindowEnd(items, start, size, (item) => ({ target: targetOf(item.entry), resource: item.entry.resource, read: item.entry.request?.method === 'GET' }));
+/** What deciding an import window needs to know of an entry (see the Bundle windows). */
+export function describeItem(item: Item): WindowEntry {
+  return { target: targetOf(item.entry), resource: item.entry.resource, read: item.entry.request?.method === 'GET' };
 }

@@ -1,11 +1,11 @@
 import { userInfo } from 'node:os';
 import type { AuditDraft } from '../audit/index.js';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { processBundle, turns, type BundleOptions, type Repository, type Turn } from '../fhir/index.js';
+import { processBundle, runInWindows, type BundleOptions, type Repository, type Turn } from '../fhir/index.js';
 import { importError, MAX_ERRORS, type ImportError, type ImportReport } from './import-report.js';
 import { readJsonFile, type FileList, type ImportFile } from './import-sources.js';
 import { ndjsonChunks } from './import-ndjson.js';
-import { collectionItems, isPlainWrite, windowEnd, writeEntry, type Item } from './import-entries.js';
+import { collectionItems, describeItem, isPlainWrite, writeEntry, type Item } from './import-entries.js';
 import type { ImportState } from './import-progress.js';
 
 /** Where the import writes: the repository of an opened data directory. */
@@ -115,30 +115,20 @@ class Importer {
    * reported in entry order.
    */
   async #each(items: readonly Item[]): Promise<void> {
-    for (let start = 0; start < items.length; ) {
+    await runInWindows(
+      items,
       // Under --strict nothing after a failure may be stored: one at a time.
-      const end = this.#strict ? start + 1 : windowEnd(items, start, IN_FLIGHT);
-      const part = items.slice(start, end);
-      start = end;
-      // Their transactions reach the store in entry order, however long each took to plan.
-      const order = turns(part.length);
-      const outcomes = await Promise.allSettled(
-        part.map(async (item, i) => {
-          const turn = order[i] as Turn;
-          try {
-            await this.#run([item.entry], turn);
-          } finally {
-            turn.pass();
-          }
+      this.#strict ? 1 : IN_FLIGHT,
+      describeItem,
+      async (item, turn) => this.#run([item.entry], turn),
+      (part, outcomes) =>
+        part.forEach((item, i) => {
+          const outcome = outcomes[i];
+          if (outcome?.status === 'rejected') this.fail(importError(outcome.reason, item.place));
+          // A big batch file moves the bar too.
+          if (++this.#stored % 100 === 0) this.progress();
         }),
-      );
-      part.forEach((item, i) => {
-        const outcome = outcomes[i];
-        if (outcome?.status === 'rejected') this.fail(importError(outcome.reason, item.place));
-        // A big batch file moves the bar too.
-        if (++this.#stored % 100 === 0) this.progress();
-      });
-    }
+    );
   }
 
   /**

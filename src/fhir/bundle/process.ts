@@ -9,7 +9,7 @@ import { searchBundle } from '../search/bundle.js';
 import { entryError, parseEntries, type EntryRequest } from './entries.js';
 import type { AuditDraft } from '../../audit/trail.js';
 import { conditionalType, referenceHolders } from './references.js';
-import { turns, windowEnd, type Turn } from './windows.js';
+import { runInWindows, type Turn } from './windows.js';
 
 export interface BundleOptions {
   readonly fhirBaseUrl: string;
@@ -326,29 +326,29 @@ function writeTarget(e: EntryRequest): string | undefined {
 /** A batch: each entry on its own; a failure is reported in its entry and the others go on. */
 async function batch(repository: Repository, entries: (EntryRequest | VigilError)[], o: BundleOptions): Promise<Bundle> {
   const out: BundleEntry[] = [];
-  for (let start = 0; start < entries.length; ) {
-    const end = windowEnd(entries, start, BATCH_WINDOW, (e) => (e instanceof VigilError ? {} : { target: writeTarget(e), resource: e.resource, read: e.method === 'GET' }));
-    const window = entries.slice(start, end);
-    const order = turns(window.length);
-    out.push(...(await Promise.all(window.map(async (e, i) => batchEntry(repository, e, { ...o, turn: order[i] as Turn })))));
-    start = end;
-  }
+  await runInWindows(
+    entries,
+    BATCH_WINDOW,
+    (e) => (e instanceof VigilError ? {} : { target: writeTarget(e), resource: e.resource, read: e.method === 'GET' }),
+    async (e, turn) => batchEntry(repository, e, { ...o, turn }),
+    (_, outcomes) => {
+      for (const r of outcomes) out.push(r.status === 'fulfilled' ? r.value : failedEntry(r.reason));
+    },
+  );
   return { resourceType: 'Bundle', type: 'batch-response', entry: out };
 }
 
-/** One batch entry as a one-entry transaction (same rules, its own savepoint); never throws. */
+/** One batch entry as a one-entry transaction (same rules, its own savepoint). */
 async function batchEntry(repository: Repository, e: EntryRequest | VigilError, o: BundleOptions): Promise<BundleEntry> {
-  try {
-    if (e instanceof VigilError) throw e;
-    // Each entry is audited on its own (its own transaction), with the request's agent and id.
-    const audit = o.audit === undefined ? undefined : { ...o.audit, entities: [], patients: [], recorded: false };
-    const single = await transaction(repository, [e], { ...o, ...(audit === undefined ? {} : { audit }) });
-    return single.entry?.[0] ?? { response: { status: '200' } };
-  } catch (err) {
-    const v = err instanceof VigilError ? err : new VigilError('ERR_INTERNAL');
-    return { response: { status: String(ERROR_STATUS[v.code]), outcome: errorOutcome(v.code, v.message, v.issues) } };
-  } finally {
-    // An entry that failed before reaching the store lets the next one go.
-    o.turn?.pass();
-  }
+  if (e instanceof VigilError) throw e;
+  // Each entry is audited on its own (its own transaction), with the request's agent and id.
+  const audit = o.audit === undefined ? undefined : { ...o.audit, entities: [], patients: [], recorded: false };
+  const single = await transaction(repository, [e], { ...o, ...(audit === undefined ? {} : { audit }) });
+  return single.entry?.[0] ?? { response: { status: '200' } };
+}
+
+/** A failed batch entry's response: its status and an OperationOutcome. */
+function failedEntry(err: unknown): BundleEntry {
+  const v = err instanceof VigilError ? err : new VigilError('ERR_INTERNAL');
+  return { response: { status: String(ERROR_STATUS[v.code]), outcome: errorOutcome(v.code, v.message, v.issues) } };
 }

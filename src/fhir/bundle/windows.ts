@@ -48,7 +48,7 @@ export interface Turn {
 }
 
 /** Turns for a window of `n` entries, so that their transactions reach the store in entry order. */
-export function turns(n: number): Turn[] {
+function turns(n: number): Turn[] {
   const out: Turn[] = [];
   let previous: Promise<void> = Promise.resolve();
   for (let i = 0; i < n; i++) {
@@ -60,4 +60,36 @@ export function turns(n: number): Turn[] {
     out.push({ wait: () => before, pass });
   }
   return out;
+}
+
+/**
+ * Runs entries window by window (windowEnd): a window's entries side by side, each with its turn
+ * (passed when its run ends, whatever happened), then `settled` with the window's outcomes in entry
+ * order, before the next window starts (it may throw to stop there).
+ */
+export async function runInWindows<T, R>(
+  items: readonly T[],
+  size: number,
+  describe: (item: T) => WindowEntry,
+  run: (item: T, turn: Turn) => Promise<R>,
+  settled: (items: readonly T[], outcomes: readonly PromiseSettledResult<R>[]) => void,
+): Promise<void> {
+  for (let start = 0; start < items.length; ) {
+    const end = windowEnd(items, start, size, describe);
+    const part = items.slice(start, end);
+    start = end;
+    const order = turns(part.length);
+    const outcomes = await Promise.allSettled(
+      part.map(async (item, i) => {
+        const turn = order[i] as Turn;
+        try {
+          return await run(item, turn);
+        } finally {
+          // An entry that failed before reaching the store lets the next one go.
+          turn.pass();
+        }
+      }),
+    );
+    settled(part, outcomes);
+  }
 }
